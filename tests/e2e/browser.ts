@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import {
+	chromium,
+	type Browser,
+	type BrowserContext,
+	type ConsoleMessage,
+	type Page
+} from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, inject, type TestContext } from 'vitest';
+import { CHROMIUM_ARGS, requireChromium } from '../../scripts/find-chromium.mjs';
+
+export const SCREENSHOT_DIR = 'tests/e2e/screenshots';
+
+export interface E2e {
+	readonly url: string;
+	page: Page;
+	context: BrowserContext;
+	/** Console errors and uncaught page errors seen since the test began. */
+	errors: string[];
+	/** Saves a screenshot under tests/e2e/screenshots/NAME.png, to be looked at. */
+	shot(name: string): Promise<void>;
+}
+
+/**
+ * One headless Chromium per file, one fresh context per test. A failing test leaves a
+ * screenshot named after it in tests/e2e/screenshots/.
+ */
+export function useBrowser(): E2e {
+	let browser: Browser;
+	const e2e = { url: inject('appUrl'), errors: [] as string[] } as E2e;
+	beforeAll(async () => {
+		mkdirSync(SCREENSHOT_DIR, { recursive: true });
+		browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+	});
+	afterAll(async () => {
+		await browser?.close();
+	});
+	beforeEach(async () => {
+		e2e.errors = [];
+		e2e.context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+		e2e.page = await e2e.context.newPage();
+		e2e.page.on('console', (m: ConsoleMessage) => {
+			if (m.type() === 'error') e2e.errors.push(m.text());
+		});
+		e2e.page.on('pageerror', (err) => e2e.errors.push(err.message));
+		e2e.shot = async (name) => {
+			await e2e.page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+		};
+	});
+	afterEach(async (ctx: TestContext) => {
+		if (ctx.task.result?.state === 'fail') {
+			const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+			await e2e.page.screenshot({ path: `${SCREENSHOT_DIR}/FAILED-${name}.png` }).catch(() => {});
+		}
+		await e2e.context.close();
+	});
+	return e2e;
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { sveltekit } from '@sveltejs/kit/vite';
+import { playwright } from '@vitest/browser-playwright';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+import { CHROMIUM_ARGS, findChromium } from './scripts/find-chromium.mjs';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Serves MSW's worker script at /mockServiceWorker.js in dev (and in Vitest's browser mode)
+ * straight from the installed msw package, so it always matches the library's version and is
+ * never copied into static/: the production build cannot contain it.
+ */
+function mockServiceWorkerInDev(): Plugin {
+	return {
+		name: 'benchside:mock-service-worker',
+		apply: 'serve',
+		configureServer(server) {
+			const file = require.resolve('msw/mockServiceWorker.js');
+			server.middlewares.use('/mockServiceWorker.js', (_req, res) => {
+				res.setHeader('Content-Type', 'text/javascript');
+				res.setHeader('Service-Worker-Allowed', '/');
+				res.end(readFileSync(file));
+			});
+		}
+	};
+}
+
+const chromium = findChromium();
+
+export default defineConfig({
+	plugins: [mockServiceWorkerInDev(), sveltekit()],
+	worker: { format: 'es' },
+	server: { port: 5173, strictPort: false },
+	test: {
+		expect: { requireAssertions: true },
+		projects: [
+			{
+				extends: true,
+				test: {
+					name: 'node',
+					environment: 'node',
+					include: ['tests/node/**/*.test.ts']
+				}
+			},
+			{
+				extends: true,
+				test: {
+					name: 'browser',
+					include: ['tests/browser/**/*.test.ts'],
+					testTimeout: 30_000,
+					browser: {
+						enabled: true,
+						headless: true,
+						screenshotFailures: false,
+						provider: playwright({
+							launchOptions: {
+								...(chromium ? { executablePath: chromium } : {}),
+								args: CHROMIUM_ARGS
+							}
+						}),
+						instances: [{ browser: 'chromium' }]
+					}
+				}
+			},
+			{
+				test: {
+					name: 'e2e',
+					expect: { requireAssertions: true },
+					environment: 'node',
+					include: ['tests/e2e/**/*.test.ts'],
+					globalSetup: ['tests/e2e/global-setup.ts'],
+					testTimeout: 60_000,
+					hookTimeout: 60_000,
+					fileParallelism: false
+				}
+			}
+		]
+	}
+});
