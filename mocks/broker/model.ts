@@ -2,13 +2,7 @@
  * The reference broker: plain state, no MSW. MSW handlers (mocks/broker/handlers.ts) and the
  * local reference server are thin adapters over it. Grows with docs/protocol.md.
  */
-export const PROTOCOL_VERSION = 1;
-
-export interface HealthReply {
-	status: 'ok';
-	protocol: number;
-	broker: string;
-}
+import { BROKER_PROTOCOL_VERSION, type HealthResponse } from '../../src/lib/protocol/broker-api';
 
 export class BrokerModel {
 	readonly name: string;
@@ -17,7 +11,7 @@ export class BrokerModel {
 		this.name = name;
 	}
 
-	health(): HealthReply {
-		return { status: 'ok', protocol: PROTOCOL_VERSION, broker: this.name };
+	health(): HealthResponse {
+		return { status: 'ok', protocol: BROKER_PROTOCOL_VERSION, broker: this.name };
 	}
 }

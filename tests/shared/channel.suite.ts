@@ -193,3 +193,29 @@ describe('sealed records', () => {
 		expect(encodeFrame(received[0]!, received[0]!.payload)).toEqual(concat(parts[0]!, parts[1]!));
 	});
 });
+
+describe('signed consent answers', () => {
+	it('verify under the agent key, and fail once anything signed is changed', async () => {
+		const { signConsent, verifyConsent } = await import('../../src/lib/protocol/consent');
+		const { generateIdentity } = await import('../../src/lib/protocol/identity');
+		const agent = await generateIdentity();
+		const sessionId = new Uint8Array(16).fill(3);
+		const grant = await signConsent(agent, sessionId, {
+			type: 'consent-grant',
+			requestId: 4,
+			capability: 'control',
+			scope: 'session',
+			at: 1_700_000_000_000
+		});
+		expect(await verifyConsent(agent.publicKey, sessionId, grant)).toBe(true);
+		expect(
+			await verifyConsent(agent.publicKey, sessionId, { ...grant, capability: 'file-transfer' })
+		).toBe(false);
+		expect(await verifyConsent(agent.publicKey, sessionId, { ...grant, at: grant.at + 1 })).toBe(
+			false
+		);
+		expect(await verifyConsent(agent.publicKey, new Uint8Array(16), grant)).toBe(false);
+		const other = await generateIdentity();
+		expect(await verifyConsent(other.publicKey, sessionId, grant)).toBe(false);
+	});
+});

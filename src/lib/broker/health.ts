@@ -1,4 +1,5 @@
 import { brokerBaseUrl } from '$lib/config';
+import { parseHealth } from '$lib/protocol/broker-api';
 
 export type BrokerHealth =
 	| { ok: true; protocol: number; broker: string }
@@ -15,20 +16,9 @@ export async function checkBrokerHealth(fetchFn: typeof fetch = fetch): Promise<
 		return { ok: false, code: 'unreachable' };
 	}
 	if (!response.ok) return { ok: false, code: 'http-error', status: response.status };
-	try {
-		const body: unknown = await response.json();
-		if (
-			typeof body === 'object' &&
-			body !== null &&
-			'protocol' in body &&
-			typeof body.protocol === 'number' &&
-			'broker' in body &&
-			typeof body.broker === 'string'
-		) {
-			return { ok: true, protocol: body.protocol, broker: body.broker };
-		}
-	} catch {
-		// fall through: not JSON
-	}
-	return { ok: false, code: 'bad-reply' };
+	const body: unknown = await response.json().catch(() => undefined);
+	const parsed = parseHealth(body);
+	return parsed.ok
+		? { ok: true, protocol: parsed.value.protocol, broker: parsed.value.broker }
+		: { ok: false, code: 'bad-reply' };
 }

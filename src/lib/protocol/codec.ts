@@ -206,7 +206,7 @@ export function str(max: number): Codec<string> {
 /** u8 on the wire, a name in code: wire value i+1 for values[i]; 0 is never valid. */
 export function enumeration<const V extends readonly string[]>(values: V): Codec<V[number]> {
 	return {
-		doc: `enum(${values.join('|')})`,
+		doc: `enum{${values.join(',')}}`,
 		write(w, v) {
 			const i = values.indexOf(v);
 			if (i < 0) throw new ProtocolError('malformed', `unknown value ${v}`);

@@ -2,33 +2,32 @@
  * Every way the protocol can refuse input. Each code has a translated message in the app
  * (src/lib/i18n) and is part of the contract in docs/protocol.md, section "Errors".
  */
-export type ProtocolErrorCode =
-	// framing and codec
-	| 'frame-too-large'
-	| 'frame-truncated'
-	| 'bad-version'
-	| 'bad-kind'
-	| 'unknown-message'
-	| 'malformed'
-	// records
-	| 'auth-tag'
-	| 'replay'
-	| 'gap'
-	| 'wrong-direction'
-	| 'epoch'
-	| 'channel-closed'
-	// handshake
-	| 'handshake-state'
-	| 'key-confirmation'
-	| 'agent-key-mismatch'
-	| 'device-not-whitelisted'
-	| 'device-signature'
-	| 'downgrade'
-	| 'no-common-version'
-	| 'invalid-share'
-	| 'retry-later'
-	| 'password-replaced'
-	| 'peer-alert';
+export const PROTOCOL_ERROR_CODES = [
+	'frame-too-large',
+	'frame-truncated',
+	'bad-version',
+	'bad-kind',
+	'unknown-message',
+	'malformed',
+	'auth-tag',
+	'replay',
+	'gap',
+	'wrong-direction',
+	'epoch',
+	'channel-closed',
+	'handshake-state',
+	'key-confirmation',
+	'agent-key-mismatch',
+	'device-not-whitelisted',
+	'device-signature',
+	'downgrade',
+	'no-common-version',
+	'invalid-share',
+	'retry-later',
+	'password-replaced',
+	'peer-alert'
+] as const;
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
 export class ProtocolError extends Error {
 	readonly code: ProtocolErrorCode;
