@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concat } from '../../src/lib/protocol/bytes';
 import { SecureChannel } from '../../src/lib/protocol/channel';
 import { encodeFrame, type Frame } from '../../src/lib/protocol/framing';
-import type { AppMessage } from '../../src/lib/protocol/messages';
+import { APPLICATION, type AppMessage } from '../../src/lib/protocol/messages';
 import { APP_SAMPLES } from './samples';
 import { connect, frames, world } from './harness';
 
@@ -28,17 +28,7 @@ describe('sealed records', () => {
 		const { console: c, agent: a } = await pair();
 		for (const m of Object.values(APP_SAMPLES)) {
 			if (m.type === 'rekey') continue; // only the channel itself sends these
-			const from = [
-				'session-info',
-				'consent-grant',
-				'consent-deny',
-				'consent-revoke',
-				'video-config',
-				'video-chunk',
-				'stats'
-			].includes(m.type)
-				? [a, c]
-				: [c, a];
+			const from = APPLICATION[m.type].from === 'agent' ? [a, c] : [c, a];
 			const [f] = await sealed(from[0]!, m);
 			expect(await from[1]!.open(f!)).toEqual(m);
 		}

@@ -96,6 +96,14 @@ export const APP_SAMPLES: { [T in AppType]: Extract<AppMessage, { type: T }> } =
 		reason: 'integrity',
 		message: 'SHA-256 differs'
 	},
+	'file-list': {
+		type: 'file-list',
+		files: [
+			{ name: 'event-log-2026-11-28.txt', size: 182_044, mime: 'text/plain' },
+			{ name: 'analyser.cfg', size: 4_096, mime: 'application/octet-stream' }
+		]
+	},
+	'file-request': { type: 'file-request', transferId: 10, name: 'analyser.cfg' },
 	chat: { type: 'chat', messageId: 3, at, text: 'Bonjour, je vais relancer le module optique. ✓' },
 	'chat-ack': { type: 'chat-ack', messageId: 3 },
 	clipboard: { type: 'clipboard', text: 'LOT 24A117' },

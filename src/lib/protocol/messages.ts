@@ -195,6 +195,10 @@ export const APPLICATION = {
 		] as const),
 		message: str(512)
 	}),
+	'file-list': m(0x56, 'agent', {
+		files: list(struct({ name: str(NAME), size: u64, mime: str(128) }), 64)
+	}),
+	'file-request': m(0x57, 'console', { transferId: u32, name: str(NAME) }),
 	chat: m(0x60, 'both', { messageId: u32, at: u64, text: str(TEXT) }),
 	'chat-ack': m(0x61, 'both', { messageId: u32 }),
 	clipboard: m(0x62, 'both', { text: str(65535) }),
