@@ -209,3 +209,27 @@ describe('signed consent answers', () => {
 		expect(await verifyConsent(other.publicKey, sessionId, grant)).toBe(false);
 	});
 });
+
+describe('drafts of bulk records', () => {
+	it('seal data written in place into the same bytes as seal() of the whole message', async () => {
+		const { console: c, agent: a } = await pair();
+		const data = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+		const draft = c.draft('file-chunk', data.length);
+		draft.data.set(data);
+		const [f] = await sealed(c, { type: 'file-chunk', transferId: 1, offset: 0, data });
+		const fromDraft = frames(...(await c.sealDraft(draft, { transferId: 1, offset: 3000 })));
+		expect(await a.open(f!)).toEqual({ type: 'file-chunk', transferId: 1, offset: 0, data });
+		expect(await a.open(fromDraft[0]!)).toEqual({
+			type: 'file-chunk',
+			transferId: 1,
+			offset: 3000,
+			data
+		});
+		const video = c.draft('video-chunk', 4);
+		video.data.set([1, 2, 3, 4]);
+		const v = frames(
+			...(await c.sealDraft(video, { screenId: 1, key: true, timestamp: 5, duration: 6 }))
+		);
+		await expect(a.open(v[0]!)).rejects.toMatchObject({ code: 'wrong-direction' });
+	});
+});

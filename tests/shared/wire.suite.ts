@@ -152,6 +152,16 @@ describe('the frame decoder', () => {
 		expect(first!.payload.buffer).toBe(stream.buffer);
 	});
 
+	it('hands out a payload sent as its own message after its header as a view too', () => {
+		const frame = sample[1]!;
+		const payload = frame.payload.slice();
+		const d = new FrameDecoder();
+		expect(d.push(encodeFrame(frame, payload).subarray(0, HEADER_BYTES))).toEqual([]);
+		const [out] = d.push(payload);
+		expect(out!.payload.buffer).toBe(payload.buffer);
+		expect(digest([out!])).toEqual(digest([frame]));
+	});
+
 	it('reads the same frames however the relay splits and merges them (property)', () => {
 		fc.assert(
 			fc.property(

@@ -5,7 +5,7 @@
  * session id and the whole header (type, epoch, sequence). Records must arrive in order, each
  * exactly once: anything else ends the channel with a typed reason.
  */
-import { bufferSource, concat, utf8 } from './bytes';
+import { bufferSource, utf8 } from './bytes';
 import { decode, encode } from './codec';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame } from './framing';
@@ -20,6 +20,17 @@ import {
 } from './messages';
 
 export type Role = 'console' | 'agent';
+
+/** Bulk messages end in their data; the fixed fields before it take this many bytes. */
+const BULK_PREFIX = { 'video-chunk': 14, 'file-chunk': 12 } as const;
+export type BulkType = keyof typeof BULK_PREFIX;
+type BulkFields<T extends BulkType> = Omit<Extract<AppMessage, { type: T }>, 'type' | 'data'>;
+export interface RecordDraft<T extends BulkType> {
+	readonly type: T;
+	readonly body: Uint8Array;
+	/** Where the data goes: write it here before sealing. */
+	readonly data: Uint8Array;
+}
 export const DIRECTION_BYTE = { console: 1, agent: 2 } as const;
 
 /** Records per epoch and time per epoch before the sender moves to the next key. */
@@ -41,47 +52,69 @@ export interface ChannelOptions {
 	now?: () => number;
 }
 
+/**
+ * One direction's key state. WebCrypto copies `iv`, `additionalData` and the data when a call is
+ * made (WebCrypto §18.4.4 "get a copy of the bytes"), so the nonce and AAD buffers are reused.
+ */
 class Direction {
 	epoch = 0;
 	seq = 0;
 	sinceRekey = 0;
 	epochStarted: number;
-	secret: Uint8Array;
-	key: Promise<CryptoKey>;
-	readonly dir: number;
+	#secret: Promise<Uint8Array>;
+	keyReady: Promise<CryptoKey>;
+	/** The key once derived: lets a record start encrypting without waiting a microtask. */
+	key: CryptoKey | null = null;
+	readonly #usage: KeyUsage;
+	readonly nonceBuf = new Uint8Array(12);
+	readonly aadBuf: Uint8Array<ArrayBuffer>;
+	readonly #nonce = new DataView(this.nonceBuf.buffer);
 
-	constructor(secret: Uint8Array, dir: number, usage: KeyUsage, now: number) {
-		this.secret = secret;
-		this.dir = dir;
+	constructor(
+		secret: Uint8Array,
+		dir: number,
+		usage: KeyUsage,
+		now: number,
+		sessionId: Uint8Array
+	) {
+		this.#usage = usage;
 		this.epochStarted = now;
-		this.key = Direction.keyFor(secret, usage);
+		this.#secret = Promise.resolve(secret);
+		this.keyReady = this.#derive();
+		this.#nonce.setUint8(0, dir);
+		this.aadBuf = new Uint8Array(sessionId.length + HEADER_BYTES - 4);
+		this.aadBuf.set(sessionId);
 	}
 
-	static async keyFor(secret: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
-		return aesKey(await hkdf(secret, EMPTY, 'benchside/1 key'), [usage]);
+	#derive(): Promise<CryptoKey> {
+		this.key = null;
+		const ready = this.#secret
+			.then((secret) => hkdf(secret, EMPTY, 'benchside/1 key'))
+			.then((raw) => aesKey(raw, [this.#usage]));
+		ready.then((k) => this.keyReady === ready && (this.key = k)).catch(() => {});
+		return ready;
 	}
 
-	async advance(usage: KeyUsage, now: number) {
-		this.secret = await hkdf(this.secret, EMPTY, 'benchside/1 rekey');
-		this.key = Direction.keyFor(this.secret, usage);
+	/** Moves to the next epoch at once; its key is derived in the background (a one-way ratchet). */
+	advance(now: number) {
+		this.#secret = this.#secret.then((secret) => hkdf(secret, EMPTY, 'benchside/1 rekey'));
+		this.keyReady = this.#derive();
 		this.epoch++;
 		this.sinceRekey = 0;
 		this.epochStarted = now;
 	}
 
-	nonce(seq: number): Uint8Array<ArrayBuffer> {
-		const n = new Uint8Array(12);
-		const v = new DataView(n.buffer);
-		v.setUint8(0, this.dir);
-		v.setUint32(4, Math.floor(seq / 2 ** 32));
-		v.setUint32(8, seq >>> 0);
-		return n;
+	/** Fills the shared nonce and AAD buffers for a record; valid until the next call. */
+	params(seq: number, header: Uint8Array): AesGcmParams {
+		this.#nonce.setUint32(4, Math.floor(seq / 2 ** 32));
+		this.#nonce.setUint32(8, seq >>> 0);
+		this.aadBuf.set(header.subarray(4, HEADER_BYTES), this.aadBuf.length - (HEADER_BYTES - 4));
+		return { name: 'AES-GCM', iv: this.nonceBuf, additionalData: this.aadBuf };
 	}
 }
 
 export class SecureChannel {
 	readonly role: Role;
-	readonly #sessionId: Uint8Array;
 	readonly #out: Direction;
 	readonly #in: Direction;
 	readonly #opts: Required<ChannelOptions>;
@@ -98,9 +131,20 @@ export class SecureChannel {
 		};
 		const now = this.#opts.now();
 		const peer: Role = role === 'console' ? 'agent' : 'console';
-		this.#sessionId = secrets.sessionId;
-		this.#out = new Direction(secrets.send, DIRECTION_BYTE[role], 'encrypt', now);
-		this.#in = new Direction(secrets.receive, DIRECTION_BYTE[peer], 'decrypt', now);
+		this.#out = new Direction(
+			secrets.send,
+			DIRECTION_BYTE[role],
+			'encrypt',
+			now,
+			secrets.sessionId
+		);
+		this.#in = new Direction(
+			secrets.receive,
+			DIRECTION_BYTE[peer],
+			'decrypt',
+			now,
+			secrets.sessionId
+		);
 	}
 
 	/** Why the channel closed, or null while it is open. */
@@ -121,34 +165,62 @@ export class SecureChannel {
 		return this.sealBody(message.type, body);
 	}
 
-	/** Seals an already encoded body (see `seal`). */
-	sealBody(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
-		const run = this.#sendQueue.then(() => this.#sealNow(type, body));
-		this.#sendQueue = run.catch(() => {});
-		return run;
+	/**
+	 * A body buffer for a bulk message whose data the caller writes in place (`draft.data`), so
+	 * that sealing it copies nothing: `chunk.copyTo(draft.data)`, then `sealDraft(draft, fields)`.
+	 */
+	draft<T extends BulkType>(type: T, dataLength: number): RecordDraft<T> {
+		const body = new Uint8Array(BULK_PREFIX[type] + dataLength);
+		return { type, body, data: body.subarray(BULK_PREFIX[type]) };
 	}
 
-	async #sealNow(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
-		this.#assertOpen();
-		const out = this.#out;
-		const now = this.#opts.now();
-		const parts: Uint8Array[] = [];
-		if (
-			type !== 'rekey' &&
-			(out.sinceRekey >= this.#opts.rekeyAfterRecords ||
-				now - out.epochStarted >= this.#opts.rekeyAfterMs)
-		) {
-			const next = out.epoch + 1;
-			parts.push(
-				...(await this.#encrypt('rekey', encode(APPLICATION.rekey.body, { epoch: next })))
-			);
-			await out.advance('encrypt', now);
+	/** Seals a draft with the message's other fields (see `draft`). */
+	sealDraft<T extends BulkType>(
+		draft: RecordDraft<T>,
+		fields: BulkFields<T>
+	): Promise<Uint8Array[]> {
+		const prefix = encode(bodyCodec(draft.type), { ...fields, data: EMPTY } as never);
+		if (prefix.length !== BULK_PREFIX[draft.type]) {
+			throw new ProtocolError('malformed', `${draft.type} prefix is ${prefix.length} bytes`);
 		}
-		parts.push(...(await this.#encrypt(type, body)));
-		return parts;
+		draft.body.set(prefix);
+		return this.sealBody(draft.type, draft.body);
 	}
 
-	async #encrypt(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
+	/**
+	 * Seals an already encoded body (see `seal`). Sequence numbers are taken and encryption is
+	 * started at the call, so several records encrypt in parallel; they resolve in call order.
+	 */
+	sealBody(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
+		let work: Promise<Uint8Array[]>;
+		try {
+			this.#assertOpen();
+			const out = this.#out;
+			const now = this.#opts.now();
+			if (
+				type !== 'rekey' &&
+				(out.sinceRekey >= this.#opts.rekeyAfterRecords ||
+					now - out.epochStarted >= this.#opts.rekeyAfterMs)
+			) {
+				const rekey = this.#encrypt(
+					'rekey',
+					encode(APPLICATION.rekey.body, { epoch: out.epoch + 1 })
+				);
+				out.advance(now);
+				const record = this.#encrypt(type, body);
+				work = Promise.all([rekey, record]).then(([a, b]) => [...a, ...b]);
+			} else {
+				work = this.#encrypt(type, body);
+			}
+		} catch (e) {
+			work = Promise.reject(e);
+		}
+		const ordered = this.#sendQueue.then(() => work);
+		this.#sendQueue = ordered.catch(() => {});
+		return ordered;
+	}
+
+	#encrypt(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
 		const out = this.#out;
 		const seq = out.seq++;
 		out.sinceRekey++;
@@ -156,12 +228,13 @@ export class SecureChannel {
 			{ kind: 'record', type: APPLICATION[type].id, epoch: out.epoch, seq },
 			body.length + TAG_BYTES
 		);
-		const ciphertext = await crypto.subtle.encrypt(
-			{ name: 'AES-GCM', iv: out.nonce(seq), additionalData: this.#aad(header) },
-			await out.key,
-			bufferSource(body)
-		);
-		return [header, new Uint8Array(ciphertext)];
+		const data = bufferSource(body);
+		const sealWith = (key: CryptoKey) =>
+			crypto.subtle
+				.encrypt(out.params(seq, header), key, data)
+				.then((ciphertext) => [header, new Uint8Array(ciphertext)]);
+		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
+		return out.key ? sealWith(out.key) : out.keyReady.then(sealWith);
 	}
 
 	/** Opens one record frame, in arrival order. Any failure closes the channel for good. */
@@ -204,9 +277,10 @@ export class SecureChannel {
 		const header = encodeHeader(frame, frame.payload.length);
 		let plain: ArrayBuffer;
 		try {
+			const key = input.key ?? (await input.keyReady);
 			plain = await crypto.subtle.decrypt(
-				{ name: 'AES-GCM', iv: input.nonce(frame.seq), additionalData: this.#aad(header) },
-				await input.key,
+				input.params(frame.seq, header),
+				key,
 				bufferSource(frame.payload)
 			);
 		} catch {
@@ -224,13 +298,9 @@ export class SecureChannel {
 		if (message.type === 'rekey') {
 			if (message.epoch !== input.epoch + 1)
 				throw new ProtocolError('epoch', 'rekey skips an epoch');
-			await input.advance('decrypt', this.#opts.now());
+			input.advance(this.#opts.now());
 		}
 		return message;
-	}
-
-	#aad(header: Uint8Array): Uint8Array<ArrayBuffer> {
-		return bufferSource(concat(this.#sessionId, header.subarray(4, HEADER_BYTES)));
 	}
 
 	#assertOpen() {

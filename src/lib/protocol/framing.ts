@@ -87,6 +87,7 @@ export class FrameDecoder {
 	#headFill = 0;
 	#current: FrameHeader | null = null;
 	#body: Uint8Array | null = null;
+	#expected = 0;
 	#bodyFill = 0;
 	#broken = false;
 
@@ -138,10 +139,18 @@ export class FrameDecoder {
 					continue;
 				}
 				this.#current = header;
-				this.#body = new Uint8Array(payloadLength);
+				this.#expected = payloadLength;
 				this.#bodyFill = 0;
+				continue;
 			}
-			const body = this.#body!;
+			if (this.#bodyFill === 0 && chunk.length - at >= this.#expected) {
+				// A payload sent as its own message (after its header): a view, still no copy.
+				frames.push({ ...this.#current, payload: chunk.subarray(at, at + this.#expected) });
+				at += this.#expected;
+				this.#current = null;
+				continue;
+			}
+			const body = (this.#body ??= new Uint8Array(this.#expected));
 			const n = Math.min(body.length - this.#bodyFill, chunk.length - at);
 			body.set(chunk.subarray(at, at + n), this.#bodyFill);
 			this.#bodyFill += n;

@@ -1,0 +1,53 @@
+/** Timing primitives for suites and their workers. */
+
+export interface Sample {
+	/** Timed milliseconds per operation in this round. */
+	perOpMs: number;
+	ops: number;
+}
+
+export interface TimeOptions {
+	/** Timed work to accumulate before the round ends. */
+	minMs: number;
+	/** Operations to run at least, however long they take. */
+	minOps: number;
+	/** Operations per batch: `prepare` runs untimed before each batch. */
+	batch: number;
+	prepare?: (batch: number) => Promise<void>;
+	/** The operation, awaited one at a time (the channel serialises its records anyway). */
+	op: (index: number) => Promise<unknown>;
+}
+
+export async function timeOps(o: TimeOptions): Promise<Sample> {
+	let elapsed = 0;
+	let ops = 0;
+	while (elapsed < o.minMs || ops < o.minOps) {
+		await o.prepare?.(o.batch);
+		const start = performance.now();
+		for (let i = 0; i < o.batch; i++) await o.op(i);
+		elapsed += performance.now() - start;
+		ops += o.batch;
+	}
+	return { perOpMs: elapsed / ops, ops };
+}
+
+export function median(values: readonly number[]): number {
+	if (values.length === 0) throw new Error('median of nothing');
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = sorted.length >> 1;
+	return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Megabytes (1e6 bytes) of payload per second at `perOpMs` for `bytes` per operation. */
+export function mbps(bytes: number, perOpMs: number): number {
+	return bytes / 1e6 / (perOpMs / 1000);
+}
+
+/** Random bytes of any length (getRandomValues fills at most 64 KiB per call). */
+export function randomPayload(length: number): Uint8Array<ArrayBuffer> {
+	const out = new Uint8Array(length);
+	for (let at = 0; at < length; at += 65536) {
+		crypto.getRandomValues(out.subarray(at, Math.min(length, at + 65536)));
+	}
+	return out;
+}

@@ -1,0 +1,60 @@
+/**
+ * The sealed record layer against bare AES-256-GCM, and the handshake (see bench/README.md).
+ * All timing happens in one dedicated worker; this side only turns samples into figures.
+ */
+import { mbps, median, type Sample } from '../lib/measure';
+import type { Report } from '../lib/types';
+import { startWorker } from '../lib/worker';
+import type { ChannelBenchApi } from './channel.worker';
+
+const SIZES = [
+	{ label: '1k', bytes: 1024 },
+	{ label: '64k', bytes: 64 * 1024 },
+	{ label: '1m', bytes: 1024 * 1024 }
+] as const;
+const ROUNDS = 5;
+const HANDSHAKES = 25;
+
+const perOp = (samples: Sample[]) => median(samples.map((s) => s.perOpMs));
+
+/** Median over rounds of channel/bare - 1, each round's pair measured back to back. */
+function overhead(channel: Sample[], bare: Sample[]): number {
+	return median(channel.map((c, i) => c.perOpMs / bare[i]!.perOpMs - 1));
+}
+
+export async function run(report: Report) {
+	const worker = startWorker<ChannelBenchApi>(
+		new Worker(new URL('./channel.worker.ts', import.meta.url), { type: 'module' })
+	);
+	let records, handshakes;
+	try {
+		records = await worker.call((api) =>
+			api.records({
+				sizes: SIZES.map((s) => s.bytes),
+				rounds: ROUNDS,
+				roundMs: 200,
+				warmupMs: 50,
+				minOps: 10
+			})
+		);
+		handshakes = await worker.call((api) => api.handshake(HANDSHAKES, 3));
+	} finally {
+		worker.terminate();
+	}
+
+	for (const { label, bytes } of SIZES) {
+		const r = records.find((x) => x.bytes === bytes);
+		if (!r) throw new Error(`no samples for ${bytes} bytes`);
+		report(`aesgcm.encrypt.${label}.mbps`, mbps(bytes, perOp(r.encrypt)), 'MB/s');
+		report(`aesgcm.decrypt.${label}.mbps`, mbps(bytes, perOp(r.decrypt)), 'MB/s');
+		report(`channel.seal.${label}.mbps`, mbps(bytes, perOp(r.seal)), 'MB/s');
+		report(`channel.open.${label}.mbps`, mbps(bytes, perOp(r.open)), 'MB/s');
+		const goal = label === '64k' ? '< 0.05' : undefined;
+		report(`channel.seal.${label}.overhead`, overhead(r.seal, r.encrypt), 'ratio', goal);
+		report(`channel.seal-copy.${label}.mbps`, mbps(bytes, perOp(r.sealCopy)), 'MB/s');
+		report(`channel.seal-copy.${label}.overhead`, overhead(r.sealCopy, r.encrypt), 'ratio');
+		report(`channel.open.${label}.overhead`, overhead(r.open, r.decrypt), 'ratio', goal);
+	}
+	report('handshake.total.ms', median(handshakes.map((h) => h.totalMs)), 'ms', '< 50');
+	report('handshake.console.ms', median(handshakes.map((h) => h.consoleMs)), 'ms');
+}
