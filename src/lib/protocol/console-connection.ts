@@ -1,0 +1,180 @@
+/**
+ * The console's end of the agent channel over any byte transport (a WebSocket in the stream
+ * worker, an in-memory pipe in tests): frames in, handshake, then sealed messages both ways.
+ * A state machine with an explicit transition table: an illegal transition is a bug, reported.
+ */
+import type { SecureChannel } from './channel';
+import { ProtocolError, type ProtocolErrorCode } from './errors';
+import { FrameDecoder, type Frame } from './framing';
+import { ConsoleHandshake, type ConsoleHandshakeInput } from './handshake';
+import type { AppMessage } from './messages';
+
+export interface ByteTransport {
+	send(bytes: Uint8Array): void;
+	close(code: number, reason: string): void;
+}
+
+export type ConnectionState = 'idle' | 'handshaking' | 'open' | 'closed';
+
+const TRANSITIONS: Record<ConnectionState, readonly ConnectionState[]> = {
+	idle: ['handshaking', 'closed'],
+	handshaking: ['open', 'closed'],
+	open: ['closed'],
+	closed: []
+};
+
+export interface CloseInfo {
+	code: ProtocolErrorCode | 'socket-closed' | 'goodbye' | 'local';
+	message: string;
+	detail?: Record<string, number | string>;
+}
+
+export interface ConnectionEvents {
+	onOpen?(version: number): void;
+	onMessage?(message: AppMessage): void;
+	onClose?(info: CloseInfo): void;
+}
+
+export class ConsoleConnection {
+	readonly #handshake: ConsoleHandshake;
+	readonly #transport: ByteTransport;
+	readonly #events: ConnectionEvents;
+	readonly #decoder = new FrameDecoder();
+	#state: ConnectionState = 'idle';
+	#channel: SecureChannel | null = null;
+	#queue: Promise<void> = Promise.resolve();
+	#awaitingAnswer = false;
+	#closeInfo: CloseInfo | null = null;
+
+	constructor(input: ConsoleHandshakeInput, transport: ByteTransport, events: ConnectionEvents) {
+		this.#handshake = new ConsoleHandshake(input);
+		this.#transport = transport;
+		this.#events = events;
+	}
+
+	get state(): ConnectionState {
+		return this.#state;
+	}
+
+	get closeInfo(): CloseInfo | null {
+		return this.#closeInfo;
+	}
+
+	#to(next: ConnectionState) {
+		if (!TRANSITIONS[this.#state].includes(next)) {
+			throw new Error(`illegal connection transition ${this.#state} → ${next}`);
+		}
+		this.#state = next;
+	}
+
+	/** Sends the client-hello; call once the transport is open. */
+	start() {
+		this.#to('handshaking');
+		this.#transport.send(this.#handshake.start());
+	}
+
+	/** Bytes from the transport, in any split. */
+	receive(bytes: Uint8Array) {
+		if (this.#state === 'closed') return;
+		let frames: Frame[];
+		try {
+			frames = this.#decoder.push(bytes);
+		} catch (e) {
+			return this.#fail(e);
+		}
+		for (const f of frames) {
+			this.#queue = this.#queue.then(() => this.#onFrame(f)).catch((e) => this.#fail(e));
+		}
+	}
+
+	/** The transport closed. */
+	transportClosed(code: number, reason: string) {
+		if (this.#state === 'closed') return;
+		try {
+			this.#decoder.end();
+		} catch (e) {
+			return this.#fail(e);
+		}
+		this.#finish({
+			code: 'socket-closed',
+			message: reason || `socket closed (${code})`,
+			detail: { socketCode: code }
+		});
+	}
+
+	async #onFrame(frame: Frame) {
+		if (this.#state === 'closed') return;
+		if (this.#awaitingAnswer) {
+			// The agent's answer to our handshake-failed alert: the wait, or a replaced password.
+			return this.#finish(errorInfo(ConsoleHandshake.answer(frame)));
+		}
+		if (this.#state === 'handshaking') {
+			try {
+				const done = await this.#handshake.receive(frame);
+				this.#transport.send(done.finished);
+				this.#channel = done.channel;
+				this.#to('open');
+				this.#events.onOpen?.(done.version);
+			} catch (e) {
+				if (e instanceof ProtocolError && e.code === 'key-confirmation' && frame.kind !== 'alert') {
+					this.#awaitingAnswer = true;
+					this.#transport.send(this.#handshake.abortFrame());
+					return;
+				}
+				throw e;
+			}
+			return;
+		}
+		const message = await this.#channel!.open(frame);
+		if (message.type === 'goodbye') {
+			this.#events.onMessage?.(message);
+			this.#transport.close(1000, 'goodbye');
+			return this.#finish({ code: 'goodbye', message: message.reason });
+		}
+		if (message.type !== 'rekey') this.#events.onMessage?.(message);
+	}
+
+	/** Seals and sends; resolves once written. Refused unless the channel is open. */
+	async send(message: AppMessage): Promise<void> {
+		if (this.#state !== 'open' || !this.#channel) {
+			throw new ProtocolError('channel-closed', `cannot send in state ${this.#state}`);
+		}
+		const parts = await this.#channel.seal(message);
+		if (this.#state !== 'open') return;
+		// Header and ciphertext go as separate messages: no copy here, and the receiver's frame
+		// decoder hands the ciphertext to WebCrypto as it arrived.
+		for (const part of parts) this.#transport.send(part);
+	}
+
+	/** Ends the session politely: goodbye, then close. */
+	async end(reason: Extract<AppMessage, { type: 'goodbye' }>['reason'] = 'ended-by-technician') {
+		if (this.#state === 'open')
+			await this.send({ type: 'goodbye', reason, message: '' }).catch(() => {});
+		this.#transport.close(1000, reason);
+		this.#finish({ code: 'local', message: reason });
+	}
+
+	#fail(e: unknown) {
+		if (!(e instanceof ProtocolError)) {
+			this.#transport.close(1011, 'internal error');
+			this.#finish({ code: 'local', message: e instanceof Error ? e.message : String(e) });
+			throw e;
+		}
+		this.#transport.close(4400, e.code);
+		this.#finish(errorInfo(e));
+	}
+
+	#finish(info: CloseInfo) {
+		if (this.#state === 'closed') return;
+		this.#to('closed');
+		this.#closeInfo = info;
+		this.#channel?.close();
+		this.#events.onClose?.(info);
+	}
+}
+
+function errorInfo(e: ProtocolError): CloseInfo {
+	return e.detail
+		? { code: e.code, message: e.message, detail: e.detail }
+		: { code: e.code, message: e.message };
+}
