@@ -1,0 +1,171 @@
+/**
+ * The reference instrument agent: one per instrument PC. It holds the agent's identity key, the
+ * one-time password (new for every session, replaced after repeated failures), the brute-force
+ * guard shared by all connections, the simulated customer and screen. No MSW in here: the relay
+ * adapters (mocks/relay.ts) hand it sockets.
+ */
+import { toHex } from '../../src/lib/protocol/bytes';
+import { generateIdentity, type Identity } from '../../src/lib/protocol/identity';
+import { newOneTimePassword, PasswordGuard } from '../../src/lib/protocol/guard';
+import type { Capability } from '../../src/lib/protocol/messages';
+import { AgentConnection } from './connection';
+import type { AgentContext, AgentLogEntry } from './context';
+import { SimulatedCustomer } from './customer';
+import { AgentFiles } from './files';
+import type { AgentScenario, AgentTransport } from './scenarios';
+import type { ScreenSource } from './screen/types';
+
+export interface AgentSpec {
+	instrumentId: string;
+	name: string;
+	phi: boolean;
+	capabilities: readonly Capability[];
+	agentVersion?: string;
+	screen: ScreenSource;
+	/** The broker's whitelist check for this instrument. */
+	isDeviceAllowed: (technicianId: string, deviceKey: Uint8Array) => boolean;
+	now?: () => number;
+	/** Fixed password instead of random ones (tests). */
+	password?: string;
+}
+
+export interface ChatLine {
+	from: 'technician' | 'customer';
+	text: string;
+	at: number;
+}
+
+export class InstrumentAgent implements AgentContext {
+	readonly instrumentId: string;
+	readonly name: string;
+	readonly agentVersion: string;
+	readonly phi: boolean;
+	readonly capabilities: readonly Capability[];
+	readonly identity: Identity & { keyId: string };
+	readonly guard: PasswordGuard;
+	readonly customer = new SimulatedCustomer();
+	readonly files: AgentFiles;
+	readonly screen: ScreenSource;
+	readonly #spec: AgentSpec;
+	#password: string;
+	#sessions = new Set<string>();
+	#scenario: AgentScenario = 'none';
+	readonly logEntries: AgentLogEntry[] = [];
+	readonly chat: ChatLine[] = [];
+	clipboardText = '';
+	connection: AgentConnection | null = null;
+	readonly #listeners = new Set<() => void>();
+
+	private constructor(spec: AgentSpec, identity: Identity & { keyId: string }) {
+		this.#spec = spec;
+		this.instrumentId = spec.instrumentId;
+		this.name = spec.name;
+		this.agentVersion = spec.agentVersion ?? '1.4.2';
+		this.phi = spec.phi;
+		this.capabilities = spec.capabilities;
+		this.identity = identity;
+		this.screen = spec.screen;
+		this.files = new AgentFiles(spec.name);
+		this.#password = spec.password ?? newOneTimePassword();
+		this.guard = new PasswordGuard({
+			now: () => this.now(),
+			onRotate: () => {
+				this.#password = this.#spec.password ?? newOneTimePassword();
+				this.log({ type: 'password-replaced', detail: 'after repeated failures' });
+			}
+		});
+		this.customer.subscribe(() => this.#changed());
+	}
+
+	static async create(spec: AgentSpec): Promise<InstrumentAgent> {
+		const key = await generateIdentity();
+		const keyId = `${spec.instrumentId}-${toHex(key.publicKey.subarray(1, 5))}`;
+		return new InstrumentAgent(spec, { ...key, keyId });
+	}
+
+	/** The one-time password the customer reads out to the technician. */
+	password(): string {
+		return this.#password;
+	}
+
+	get currentScenario(): AgentScenario {
+		return this.#scenario;
+	}
+
+	setScenario(s: AgentScenario) {
+		this.#scenario = s;
+		this.#changed();
+	}
+
+	/** The broker announced a session for this instrument: a new password for it. */
+	expectSession(sessionIdHex: string) {
+		this.#sessions.add(sessionIdHex);
+		if (this.#spec.password === undefined) this.#password = newOneTimePassword();
+		this.log({ type: 'session-announced', detail: sessionIdHex.slice(0, 8) });
+	}
+
+	/** A console reached this agent through the relay for `sessionId`. */
+	accept(sessionId: Uint8Array, transport: AgentTransport): AgentConnection | null {
+		const hex = toHex(sessionId);
+		this.log({ type: 'connection-request', detail: hex.slice(0, 8) });
+		if (!this.#sessions.has(hex)) {
+			transport.close(4404, 'unknown session');
+			return null;
+		}
+		return new AgentConnection(this, sessionId, transport);
+	}
+
+	// AgentContext
+	isDeviceAllowed(technicianId: string, deviceKey: Uint8Array): boolean {
+		return this.#spec.isDeviceAllowed(technicianId, deviceKey);
+	}
+	scenario(): AgentScenario {
+		return this.#scenario;
+	}
+	now(): number {
+		return (this.#spec.now ?? Date.now)();
+	}
+	log(entry: AgentLogEntry) {
+		this.logEntries.push({ ...entry, at: entry.at ?? this.now() });
+		this.#changed();
+	}
+	onEstablished(connection: AgentConnection) {
+		this.connection?.end('replaced');
+		this.connection = connection;
+		this.#changed();
+	}
+	onEnded(connection: AgentConnection, reason: string) {
+		if (this.connection === connection) this.connection = null;
+		this.customer.clear();
+		this.log({ type: 'ended', detail: reason });
+	}
+	onChat(text: string) {
+		this.chat.push({ from: 'technician', text, at: this.now() });
+		this.#changed();
+	}
+	onClipboard(text: string) {
+		this.clipboardText = text;
+		this.#changed();
+	}
+
+	/** The customer types in the chat. */
+	async say(text: string) {
+		this.chat.push({ from: 'customer', text, at: this.now() });
+		await this.connection?.send({
+			type: 'chat',
+			messageId: this.chat.length,
+			at: this.now(),
+			text
+		});
+		this.#changed();
+	}
+
+	subscribe(listener: () => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	#changed() {
+		for (const l of this.#listeners) l();
+	}
+}
