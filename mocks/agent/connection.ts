@@ -148,7 +148,10 @@ export class AgentConnection {
 				this.#ctx.onChat(m.text);
 				return;
 			case 'clipboard':
-				if (this.#has('clipboard') && !this.#ctx.phi) this.#ctx.onClipboard(m.text);
+				// Clipboard needs its own consent and control, and never on a PHI instrument.
+				if (this.#has('clipboard') && this.#has('control') && !this.#ctx.phi) {
+					this.#ctx.onClipboard(m.text);
+				}
 				return;
 			case 'ping':
 				await this.send({ type: 'pong', nonce: m.nonce, sentAt: m.sentAt });

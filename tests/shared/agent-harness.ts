@@ -3,6 +3,7 @@
  * asynchronously, as a relay would. The console side is the app's own ConsoleConnection.
  */
 import { toHex } from '../../src/lib/protocol/bytes';
+import type { ChannelOptions } from '../../src/lib/protocol/channel';
 import { ConsoleConnection, type CloseInfo } from '../../src/lib/protocol/console-connection';
 import { generateIdentity, type Identity } from '../../src/lib/protocol/identity';
 import type { AppMessage, Capability } from '../../src/lib/protocol/messages';
@@ -95,6 +96,9 @@ export async function openSession(
 		sessionId?: Uint8Array;
 		announce?: boolean;
 		pinned?: Uint8Array;
+		/** Sees every byte on the wire, each way. */
+		tap?: (direction: 'c2a' | 'a2c', bytes: Uint8Array) => void;
+		channel?: ChannelOptions;
 	} = {}
 ): Promise<Omit<Session, 'screen'>> {
 	const sessionId = options.sessionId ?? crypto.getRandomValues(new Uint8Array(16));
@@ -109,6 +113,7 @@ export async function openSession(
 	// Each direction delivers on a later task, byte copies, like a socket.
 	const toAgent = (b: Uint8Array) => {
 		const copy = b.slice();
+		options.tap?.('c2a', copy);
 		setTimeout(() => agentOpen && agentSide?.receive(copy), 0);
 	};
 	const conn = new ConsoleConnection(
@@ -118,7 +123,8 @@ export async function openSession(
 			sessionId,
 			technicianId: 'tech-17',
 			device,
-			pinnedAgentKey: options.pinned ?? agent.identity.publicKey
+			pinnedAgentKey: options.pinned ?? agent.identity.publicKey,
+			...(options.channel ? { channel: options.channel } : {})
 		},
 		{
 			send: toAgent,
@@ -142,6 +148,7 @@ export async function openSession(
 	agentSide = agent.accept(sessionId, {
 		send: (b) => {
 			const copy = b.slice();
+			options.tap?.('a2c', copy);
 			setTimeout(() => consoleOpen && conn.receive(copy), 0);
 		},
 		close: (code, reason) => {
