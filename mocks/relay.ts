@@ -48,7 +48,14 @@ export class MockRelay {
 		const agent = this.#agents.get(session.instrumentId);
 		if (!agent) return refuse('peer-gone', 'the instrument is not connected');
 		this.#broker.sessionConnected(sessionText);
-		const connection = agent.accept(sessionId, toConsole);
+		// Whichever side ends it, the broker's session ends with the socket.
+		const connection = agent.accept(sessionId, {
+			send: (bytes) => toConsole.send(bytes),
+			close: (code, reason) => {
+				this.#broker.endSession(sessionText);
+				toConsole.close(code, reason);
+			}
+		});
 		if (!connection) return null;
 		return {
 			receive: (bytes) => connection.receive(bytes),

@@ -283,7 +283,16 @@ export class AgentConnection {
 					codec: c.codec,
 					width: c.width,
 					height: c.height,
-					description: c.description ?? new Uint8Array(0)
+					description: c.description ?? new Uint8Array(0),
+					primaries: c.colorSpace?.primaries ?? '',
+					transfer: c.colorSpace?.transfer ?? '',
+					matrix: c.colorSpace?.matrix ?? '',
+					range:
+						c.colorSpace?.fullRange === undefined || c.colorSpace.fullRange === null
+							? 'unspecified'
+							: c.colorSpace.fullRange
+								? 'full'
+								: 'limited'
 				}),
 			chunk: (c) => {
 				if (!this.#streaming.has(c.screenId) || !this.#has('view')) return;

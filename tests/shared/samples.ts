@@ -62,7 +62,11 @@ export const APP_SAMPLES: { [T in AppType]: Extract<AppMessage, { type: T }> } =
 		codec: 'vp09.00.10.08',
 		width: 1920,
 		height: 1080,
-		description: new Uint8Array(0)
+		description: new Uint8Array(0),
+		primaries: 'bt709',
+		transfer: 'iec61966-2-1',
+		matrix: 'rgb',
+		range: 'full'
 	},
 	'video-chunk': {
 		type: 'video-chunk',

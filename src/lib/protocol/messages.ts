@@ -142,7 +142,13 @@ export const APPLICATION = {
 		codec: str(64),
 		width: u16,
 		height: u16,
-		description: bytes(4096)
+		description: bytes(4096),
+		// VideoColorSpaceInit; '' is unspecified. VP8 and VP9 streams do not carry the range
+		// in-band, and a decoder left to guess decodes full-range video as limited.
+		primaries: str(16),
+		transfer: str(16),
+		matrix: str(16),
+		range: enumeration(['unspecified', 'limited', 'full'] as const)
 	}),
 	'video-chunk': m(0x32, 'agent', {
 		screenId: u8,
