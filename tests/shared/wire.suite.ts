@@ -56,6 +56,29 @@ describe('message bodies', () => {
 		expect(encode(codec, decode(codec, bytes))).toEqual(bytes);
 	});
 
+	it('encodes integers that land after the writer has grown its buffer', () => {
+		// Regression: a writer that read its view before growing wrote past the old buffer.
+		const codecs = ['vp09.00.41.08', 'av01.0.08M.08', 'avc1.640028', 'avc1.42E01F', 'vp8'];
+		const body = { screenId: 0, codecs, maxWidth: 3840, maxHeight: 2160 };
+		for (const size of [1, 8, 16, 64]) {
+			const bytes = encode(bodyCodec('stream-start'), body, size);
+			expect(decode(bodyCodec('stream-start'), bytes)).toEqual(body);
+		}
+		fc.assert(
+			fc.property(
+				fc.array(fc.string({ maxLength: 20 }), { maxLength: 16 }),
+				fc.nat(0xffff),
+				(list, n) => {
+					const value = { screenId: 1, codecs: list, maxWidth: n, maxHeight: 0xffff - n };
+					expect(
+						decode(bodyCodec('stream-start'), encode(bodyCodec('stream-start'), value, 1))
+					).toEqual(value);
+				}
+			),
+			{ numRuns: 300 }
+		);
+	});
+
 	it('lays out a chat message exactly as docs/protocol.md shows it', () => {
 		const bytes = encode(bodyCodec('chat'), { messageId: 3, at: 1, text: 'hé' });
 		// messageId u32 | at u64 | text: u16 length + UTF-8

@@ -29,17 +29,22 @@ export class Writer {
 		return at;
 	}
 
+	// Each writer takes its room before touching the view: #room may replace buffer and view.
 	u8(v: number) {
-		this.#view.setUint8(this.#room(1), v);
+		const at = this.#room(1);
+		this.#view.setUint8(at, v);
 	}
 	u16(v: number) {
-		this.#view.setUint16(this.#room(2), v);
+		const at = this.#room(2);
+		this.#view.setUint16(at, v);
 	}
 	i16(v: number) {
-		this.#view.setInt16(this.#room(2), v);
+		const at = this.#room(2);
+		this.#view.setInt16(at, v);
 	}
 	u32(v: number) {
-		this.#view.setUint32(this.#room(4), v);
+		const at = this.#room(4);
+		this.#view.setUint32(at, v);
 	}
 	u64(v: number) {
 		const at = this.#room(8);
