@@ -19,6 +19,7 @@ const config = {
 				tsconfig.include.push(
 					'../workers/**/*.ts',
 					'../mocks/**/*.ts',
+					'../mocks/**/*.svelte',
 					'../tests/**/*.ts',
 					'../bench/**/*.ts'
 				);

@@ -1,0 +1,207 @@
+import { wrap, transfer, type Remote } from 'comlink';
+import type { Capability } from '$lib/protocol/messages';
+import type { StreamWorkerApi, InputResult } from '$workers/stream.worker';
+import StreamWorker from '$workers/stream.worker?worker';
+import type { ConsentState, SessionEvent } from '$workers/stream/events';
+import type { VideoStats } from '$workers/stream/video';
+import type { OpenSessionRequest, OpenSessionResult, SessionFailure, SessionInfo } from './types';
+
+export interface ConsentView {
+	state: ConsentState;
+	at: number;
+	scope?: 'once' | 'session';
+	reason?: string;
+	verified: boolean;
+}
+
+export interface ChatLine {
+	from: 'technician' | 'customer';
+	messageId: number;
+	text: string;
+	at: number;
+	delivered: boolean;
+}
+
+export interface LiveStats {
+	video: VideoStats;
+	rttMs: number;
+	agentFps: number;
+	agentKbps: number;
+	/** Presented frames per second over the last second. */
+	fps: number;
+}
+
+/**
+ * One live session, as the pages see it: state to read, intent methods to call. The stream
+ * worker does the work; this class only mirrors its events into runes.
+ */
+export class LiveSession {
+	readonly request: OpenSessionRequest;
+	readonly canvas: HTMLCanvasElement;
+	readonly #worker: Worker;
+	readonly #api: Remote<StreamWorkerApi>;
+	#info = $state.raw<SessionInfo | null>(null);
+	#consent = $state.raw<Partial<Record<Capability, ConsentView>>>({});
+	#video = $state.raw<{ codec: string; width: number; height: number; screenId: number } | null>(
+		null
+	);
+	#stats = $state.raw<LiveStats | null>(null);
+	#chat = $state.raw<ChatLine[]>([]);
+	#clipboard = $state.raw('');
+	#closed = $state.raw<SessionFailure | null>(null);
+	#lastPresented = 0;
+
+	constructor(request: OpenSessionRequest) {
+		this.request = request;
+		this.canvas = document.createElement('canvas');
+		this.canvas.className = 'remote-screen';
+		// Focusable, so keys reach the remote screen while the technician is on it.
+		this.canvas.tabIndex = 0;
+		this.canvas.setAttribute('aria-label', 'Remote screen of the instrument');
+		this.#worker = new StreamWorker({ name: 'benchside-stream' });
+		this.#api = wrap<StreamWorkerApi>(this.#worker);
+	}
+
+	get info() {
+		return this.#info;
+	}
+	get consent() {
+		return this.#consent;
+	}
+	get video() {
+		return this.#video;
+	}
+	get stats() {
+		return this.#stats;
+	}
+	get chat() {
+		return this.#chat;
+	}
+	get clipboard() {
+		return this.#clipboard;
+	}
+	get closed() {
+		return this.#closed;
+	}
+	get inControl() {
+		return this.#consent.control?.state === 'granted';
+	}
+
+	/** Connects through the worker; `bridge` (dev only) carries the worker's socket to the mocks. */
+	async open(bridge?: { port: MessagePort; relayBase: string }): Promise<OpenSessionResult> {
+		const events = new MessageChannel();
+		events.port1.onmessage = (e: MessageEvent<SessionEvent>) => this.#onEvent(e.data);
+		const offscreen = this.canvas.transferControlToOffscreen();
+		// Canvas and ports are transferred, never cloned (each marked for Comlink's postMessage).
+		const result = await this.#api.open(
+			this.request,
+			transfer(offscreen, [offscreen]),
+			transfer(events.port2, [events.port2]),
+			bridge ? transfer(bridge, [bridge.port]) : undefined
+		);
+		if (result.ok) this.#info = result.info;
+		else this.dispose();
+		return result;
+	}
+
+	#onEvent(e: SessionEvent) {
+		switch (e.type) {
+			case 'consent': {
+				const view: ConsentView = { state: e.state, at: e.at, verified: e.verified };
+				if (e.scope) view.scope = e.scope;
+				if (e.reason) view.reason = e.reason;
+				this.#consent = { ...this.#consent, [e.capability]: view };
+				return;
+			}
+			case 'video':
+				this.#video = { codec: e.codec, width: e.width, height: e.height, screenId: e.screenId };
+				return;
+			case 'chat':
+				this.#chat = [
+					...this.#chat,
+					{ from: 'customer', messageId: e.messageId, text: e.text, at: e.at, delivered: true }
+				];
+				return;
+			case 'chat-ack':
+				this.#chat = this.#chat.map((c) =>
+					c.from === 'technician' && c.messageId === e.messageId ? { ...c, delivered: true } : c
+				);
+				return;
+			case 'clipboard':
+				this.#clipboard = e.text;
+				return;
+			case 'stats': {
+				const fps = e.video.presented - this.#lastPresented;
+				this.#lastPresented = e.video.presented;
+				this.#stats = {
+					video: e.video,
+					rttMs: e.rttMs,
+					agentFps: e.agentFps,
+					agentKbps: e.agentKbps,
+					fps
+				};
+				return;
+			}
+			case 'closed':
+				this.#closed = e.failure;
+				return;
+			default: {
+				const never: never = e;
+				console.error('unknown session event', never);
+			}
+		}
+	}
+
+	requestConsent(capability: Capability, scope: 'once' | 'session' = 'session', note = '') {
+		return this.#api.requestConsent(capability, scope, note);
+	}
+	release(capability: Capability) {
+		return this.#api.release(capability);
+	}
+	startStream(screenId = 0) {
+		return this.#api.startStream(screenId);
+	}
+	stopStream(screenId = 0) {
+		return this.#api.stopStream(screenId);
+	}
+	pointer(
+		x: number,
+		y: number,
+		buttons: number,
+		action: 'move' | 'down' | 'up'
+	): Promise<InputResult> {
+		return this.#api.pointer(this.#video?.screenId ?? 0, x, y, buttons, action);
+	}
+	wheel(x: number, y: number, dx: number, dy: number): Promise<InputResult> {
+		return this.#api.wheel(this.#video?.screenId ?? 0, x, y, dx, dy);
+	}
+	key(code: string, down: boolean, modifiers: number, text: string): Promise<InputResult> {
+		return this.#api.key(code, down, modifiers, text);
+	}
+	secureAttention(): Promise<InputResult> {
+		return this.#api.secureAttention();
+	}
+	async say(text: string) {
+		const messageId = await this.#api.chat(text);
+		this.#chat = [
+			...this.#chat,
+			{ from: 'technician', messageId, text, at: Date.now(), delivered: false }
+		];
+	}
+	nextPaint() {
+		return this.#api.nextPaint();
+	}
+	pixels(x: number, y: number, w: number, h: number) {
+		return this.#api.pixels(x, y, w, h);
+	}
+	workerStats() {
+		return this.#api.stats();
+	}
+	async end() {
+		await this.#api.end();
+		this.dispose();
+	}
+	dispose() {
+		this.#worker.terminate();
+	}
+}

@@ -1,0 +1,55 @@
+/**
+ * The contract between the pages and the live session (the stream worker that owns the agent
+ * connection). Pages call `openSession()` from ./client and read `LiveSession` state; no page
+ * touches the protocol itself.
+ */
+import type { ProtocolErrorCode } from '$lib/protocol/errors';
+import type { Capability } from '$lib/protocol/messages';
+
+export interface OpenSessionRequest {
+	/** From POST /api/v1/sessions. */
+	relayUrl: string;
+	sessionIdText: string;
+	accessToken: string;
+	instrumentId: string;
+	technicianId: string;
+	/** The one-time password the customer read out (as typed). */
+	password: string;
+	/** The trusted device's key pair (private key non-extractable). */
+	device: { publicKey: Uint8Array; privateKey: CryptoKey };
+	/** The agent's public key from the broker's instrument record: pinned, never from the agent. */
+	pinnedAgentKey: Uint8Array;
+}
+
+/** Why a connection attempt or a session ended: every code has a translated message. */
+export type SessionFailureCode =
+	| ProtocolErrorCode
+	| 'unreachable'
+	| 'socket-closed'
+	| 'relay-unauthorized'
+	| 'relay-forbidden'
+	| 'relay-session-unknown'
+	| 'relay-session-taken'
+	| 'relay-peer-gone'
+	| 'relay-rate-limited'
+	| 'no-webcodecs'
+	| 'goodbye';
+
+export interface SessionFailure {
+	code: SessionFailureCode;
+	message: string;
+	/** e.g. retryAfterMs for retry-later and key-confirmation. */
+	retryAfterMs?: number;
+}
+
+export interface SessionInfo {
+	instrumentId: string;
+	agentVersion: string;
+	phi: boolean;
+	capabilities: Capability[];
+	screens: { id: number; name: string; width: number; height: number; primary: boolean }[];
+	codecs: string[];
+}
+
+export type OpenSessionResult =
+	{ ok: true; info: SessionInfo; version: number } | { ok: false; failure: SessionFailure };

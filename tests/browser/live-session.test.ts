@@ -1,0 +1,139 @@
+/**
+ * The live screen end to end in real Chromium: the mock world (broker, relay, agent with its
+ * simulated screen encoding in a worker) reached by the stream worker's own WebSocket through the
+ * dev bridge, the handshake, sealed records, WebCodecs decoding and the OffscreenCanvas. The
+ * assertions read what the technician would see: pixels of the remote screen.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveSession } from '$lib/session/live-session.svelte';
+import { createBrowserScreenSource } from '$mocks/agent/screen/browser-source';
+import { lazyScreenSource } from '$mocks/agent/screen/lazy';
+import {
+	COLORS,
+	MENU,
+	MENU_BUTTON,
+	STATUS_BAR_PLAIN,
+	centre,
+	type Rect
+} from '$mocks/agent/screen/layout';
+import { serveRelayBridge } from '$mocks/relay-bridge';
+import { createMockWorld, type MockWorld } from '$mocks/world';
+import { signedInTechnician, testClock } from '../shared/world-flow';
+
+const WAIT = { timeout: 20_000, interval: 50 };
+const INSTRUMENT = 'ins-3317'; // chemistry analyser, no PHI, one 1920x1080 screen
+
+let world: MockWorld;
+let technician: Awaited<ReturnType<typeof signedInTechnician>>;
+const clock = testClock();
+
+beforeAll(async () => {
+	world = await createMockWorld({
+		now: clock.now,
+		screenFor: (instrument, screens) =>
+			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
+	});
+	technician = await signedInTechnician(world.broker, clock);
+});
+afterAll(() => world.dispose());
+
+async function connect(password?: string, options: { pinned?: Uint8Array } = {}) {
+	const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
+	if (!created.ok) throw new Error(JSON.stringify(created.body));
+	const record = world.broker.instruments().find((i) => i.id === INSTRUMENT)!;
+	const agent = world.agents.get(INSTRUMENT)!;
+	const session = new LiveSession({
+		relayUrl: created.body.relayUrl,
+		sessionIdText: created.body.sessionId,
+		accessToken: technician.token,
+		instrumentId: record.id,
+		technicianId: technician.technicianId,
+		password: password ?? agent.password(),
+		device: technician.device,
+		pinnedAgentKey: options.pinned ?? agent.identity.publicKey
+	});
+	const bridge = new MessageChannel();
+	serveRelayBridge(world.relay, bridge.port1);
+	document.body.append(session.canvas);
+	const result = await session.open({ port: bridge.port2, relayBase: world.relayBase });
+	return { session, result, agent, sessionId: created.body.sessionId };
+}
+
+/** Ends a session and waits until the broker has seen its socket close (the relay is async). */
+async function finish(session: LiveSession, sessionId: string) {
+	await session.end();
+	await expect.poll(() => world.broker.session(sessionId)?.state, WAIT).toBe('ended');
+}
+
+function mean(px: Uint8ClampedArray): [number, number, number] {
+	let r = 0,
+		g = 0,
+		b = 0;
+	for (let i = 0; i < px.length; i += 4) {
+		r += px[i]!;
+		g += px[i + 1]!;
+		b += px[i + 2]!;
+	}
+	const n = px.length / 4;
+	return [r / n, g / n, b / n];
+}
+const hex = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+const region = (s: LiveSession, r: Rect) => s.pixels(r.x, r.y, r.w, r.h);
+const distance = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+
+describe('the live screen', () => {
+	it('shows the instrument’s screen once view is granted, in its true colours', async () => {
+		const { session, result, sessionId } = await connect();
+		expect(result).toMatchObject({ ok: true, info: { instrumentId: INSTRUMENT, phi: false } });
+		await session.requestConsent('view');
+		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
+		expect(session.consent.view?.verified).toBe(true);
+		const codecs = await session.startStream(0);
+		expect(codecs.length).toBeGreaterThan(0);
+		await expect.poll(() => session.video?.width, WAIT).toBe(1920);
+		await session.nextPaint();
+		await expect
+			.poll(
+				async () => distance(mean(await region(session, STATUS_BAR_PLAIN)), hex(COLORS.statusBar)),
+				WAIT
+			)
+			.toBeLessThan(12);
+		const stats = await session.workerStats();
+		expect(stats?.presented).toBeGreaterThan(0);
+		expect(stats?.openFrames).toBeLessThanOrEqual(1);
+		await finish(session, sessionId);
+	});
+
+	it('sends input only with control: a click opens the instrument’s menu', async () => {
+		const { session, sessionId } = await connect();
+		await session.requestConsent('view');
+		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
+		await session.startStream(0);
+		await session.nextPaint();
+		const closedMenu = mean(await region(session, MENU));
+		const { x, y } = centre(MENU_BUTTON);
+		expect(await session.pointer(x, y, 1, 'down')).toEqual({ ok: false, code: 'no-control' });
+		await session.requestConsent('control');
+		await expect.poll(() => session.consent.control?.state, WAIT).toBe('granted');
+		expect(await session.pointer(x, y, 0, 'move')).toEqual({ ok: true });
+		await session.pointer(x, y, 1, 'down');
+		await session.pointer(x, y, 0, 'up');
+		await expect
+			.poll(async () => distance(mean(await region(session, MENU)), closedMenu), WAIT)
+			.toBeGreaterThan(20);
+		await finish(session, sessionId);
+	});
+
+	it('stops before any data when the broker’s key for the agent is not the agent’s', async () => {
+		const impostor = (await import('$lib/protocol/identity')).generateIdentity();
+		const { result } = await connect(undefined, { pinned: (await impostor).publicKey });
+		expect(result).toMatchObject({ ok: false, failure: { code: 'agent-key-mismatch' } });
+	});
+
+	it('explains a wrong password with the wait before the next try', async () => {
+		clock.advance(60_000); // the aborted handshake above counted as a failed attempt
+		const { result } = await connect('WRNG-PASS');
+		expect(result).toMatchObject({ ok: false, failure: { code: 'key-confirmation' } });
+		if (!result.ok) expect(result.failure.retryAfterMs).toBeGreaterThan(0);
+	});
+});

@@ -1,0 +1,399 @@
+/**
+ * The stream worker: owns the agent connection (WSS through the broker's relay), runs the
+ * handshake, opens every record, decodes the screen with WebCodecs and draws it on the
+ * OffscreenCanvas the page transferred. The page gets low-rate events on a MessagePort and calls
+ * the control API below through Comlink; frames never leave this worker.
+ */
+import { expose, transfer } from 'comlink';
+import { base64urlDecode } from '../src/lib/protocol/base64url';
+import { RELAY_CLOSE_CODES, relaySubprotocols } from '../src/lib/protocol/broker-api';
+import { verifyConsent } from '../src/lib/protocol/consent';
+import { ConsoleConnection, type CloseInfo } from '../src/lib/protocol/console-connection';
+import type { AppMessage, Capability } from '../src/lib/protocol/messages';
+import type {
+	OpenSessionRequest,
+	OpenSessionResult,
+	SessionFailure,
+	SessionFailureCode
+} from '../src/lib/session/types';
+import type { ConsentState, SessionEvent } from './stream/events';
+import { decodableCodecs, VideoPipeline, type VideoStats } from './stream/video';
+
+type Msg<T extends AppMessage['type']> = Extract<AppMessage, { type: T }>;
+export type InputResult = { ok: true } | { ok: false; code: 'no-control' | 'closed' };
+
+const RELAY_CODES = Object.fromEntries(
+	Object.entries(RELAY_CLOSE_CODES).map(([name, code]) => [
+		code,
+		`relay-${name}` as SessionFailureCode
+	])
+);
+
+class StreamSession {
+	readonly #req: OpenSessionRequest;
+	readonly #sessionId: Uint8Array;
+	readonly #events: MessagePort;
+	readonly #socket: WebSocket;
+	readonly conn: ConsoleConnection;
+	readonly video: VideoPipeline;
+	readonly grants = new Map<Capability, 'once' | 'session'>();
+	readonly #requests = new Map<number, Capability>();
+	#nextRequest = 1;
+	#nextChat = 1;
+	#screenId = 0;
+	#rttMs = 0;
+	#agentFps = 0;
+	#agentKbps = 0;
+	#timers: ReturnType<typeof setInterval>[] = [];
+	readonly opened: Promise<OpenSessionResult>;
+	#settle!: (r: OpenSessionResult) => void;
+
+	constructor(req: OpenSessionRequest, canvas: OffscreenCanvas, events: MessagePort) {
+		this.#req = req;
+		this.#events = events;
+		this.opened = new Promise((r) => (this.#settle = r));
+		const sessionId = base64urlDecode(req.sessionIdText);
+		if (!sessionId || sessionId.length !== 16) throw new Error('bad session id');
+		this.#sessionId = sessionId;
+		this.video = new VideoPipeline(canvas, (reason) => {
+			void this.#send({ type: 'keyframe-request', screenId: this.#screenId, reason });
+		});
+		const socket = new WebSocket(req.relayUrl, relaySubprotocols(req.accessToken));
+		socket.binaryType = 'arraybuffer';
+		this.#socket = socket;
+		this.conn = new ConsoleConnection(
+			{
+				password: req.password,
+				instrumentId: req.instrumentId,
+				sessionId,
+				technicianId: req.technicianId,
+				device: req.device,
+				pinnedAgentKey: req.pinnedAgentKey
+			},
+			{
+				send: (bytes) => socket.readyState === WebSocket.OPEN && socket.send(bytes),
+				close: (code, reason) => socket.close(code >= 4000 || code === 1000 ? code : 1000, reason)
+			},
+			{
+				onMessage: (m) => this.#onMessage(m),
+				onClose: (info) => this.#onClose(info)
+			}
+		);
+		socket.onopen = () => {
+			// The relay must have chosen our protocol, never echoed the token (Part 1, "Relay").
+			if (socket.protocol && socket.protocol !== relaySubprotocols('x')[0]) {
+				socket.close(1000, 'wrong subprotocol');
+				return;
+			}
+			this.conn.start();
+		};
+		socket.onmessage = (e: MessageEvent<ArrayBuffer>) => {
+			if (e.data instanceof ArrayBuffer) this.conn.receive(new Uint8Array(e.data));
+		};
+		socket.onclose = (e) => this.conn.transportClosed(e.code, e.reason);
+		this.#timers.push(
+			setInterval(() => void this.#send({ type: 'ping', nonce: 0, sentAt: Date.now() }), 2000),
+			setInterval(() => this.#emitStats(), 1000)
+		);
+	}
+
+	#emit(event: SessionEvent) {
+		this.#events.postMessage(event);
+	}
+
+	#emitStats() {
+		this.#emit({
+			type: 'stats',
+			video: { ...this.video.stats },
+			rttMs: this.#rttMs,
+			agentFps: this.#agentFps,
+			agentKbps: this.#agentKbps
+		});
+	}
+
+	async #send(m: AppMessage): Promise<boolean> {
+		if (this.conn.state !== 'open') return false;
+		await this.conn.send(m).catch((e) => console.warn('[stream] send failed', m.type, e));
+		return true;
+	}
+
+	#onMessage(m: AppMessage) {
+		const arrivedAt = performance.now();
+		switch (m.type) {
+			case 'session-info':
+				this.#settle({
+					ok: true,
+					version: 1,
+					info: {
+						instrumentId: m.instrumentId,
+						agentVersion: m.agentVersion,
+						phi: m.phi,
+						capabilities: m.capabilities,
+						screens: m.screens,
+						codecs: m.codecs
+					}
+				});
+				return;
+			case 'video-config':
+				this.video.configure(m);
+				this.#emit({
+					type: 'video',
+					screenId: m.screenId,
+					codec: m.codec,
+					width: m.width,
+					height: m.height
+				});
+				return;
+			case 'video-chunk':
+				if (m.screenId === this.#screenId) this.video.chunk({ ...m, arrivedAt });
+				return;
+			case 'consent-grant':
+			case 'consent-deny':
+			case 'consent-revoke':
+				void this.#onConsent(m);
+				return;
+			case 'chat':
+				this.#emit({
+					type: 'chat',
+					from: 'customer',
+					messageId: m.messageId,
+					text: m.text,
+					at: m.at
+				});
+				void this.#send({ type: 'chat-ack', messageId: m.messageId });
+				return;
+			case 'chat-ack':
+				this.#emit({ type: 'chat-ack', messageId: m.messageId });
+				return;
+			case 'clipboard':
+				if (this.grants.has('clipboard')) this.#emit({ type: 'clipboard', text: m.text });
+				return;
+			case 'pong':
+				this.#rttMs = Date.now() - m.sentAt;
+				return;
+			case 'ping':
+				void this.#send({ type: 'pong', nonce: m.nonce, sentAt: m.sentAt });
+				return;
+			case 'stats':
+				this.#agentFps = m.fps;
+				this.#agentKbps = m.bitrateKbps;
+				return;
+			case 'goodbye':
+			case 'rekey':
+				return;
+			case 'file-list':
+			case 'file-offer':
+			case 'file-accept':
+			case 'file-chunk':
+			case 'file-ack':
+			case 'file-complete':
+			case 'file-abort':
+				// File transfer arrives with the session workspace (issue 7).
+				return;
+			case 'consent-request':
+			case 'consent-release':
+			case 'stream-start':
+			case 'stream-stop':
+			case 'keyframe-request':
+			case 'pointer':
+			case 'wheel':
+			case 'key':
+			case 'secure-attention':
+			case 'file-request':
+				// Console-only messages: the channel refuses them from the agent before this.
+				return;
+			default: {
+				const never: never = m;
+				throw new Error(`unhandled ${JSON.stringify(never)}`);
+			}
+		}
+	}
+
+	async #onConsent(m: Msg<'consent-grant' | 'consent-deny' | 'consent-revoke'>) {
+		const verified = await verifyConsent(this.#req.pinnedAgentKey, this.#sessionId, m);
+		let state: ConsentState;
+		if (m.type === 'consent-grant') {
+			// A grant is only as good as its signature: without it, nothing is unlocked.
+			if (!verified)
+				return this.#emit({
+					type: 'consent',
+					capability: m.capability,
+					state: 'denied',
+					reason: 'bad-signature',
+					at: m.at,
+					verified
+				});
+			this.grants.set(m.capability, m.scope);
+			state = 'granted';
+		} else {
+			// Denials and revocations take effect whatever their signature says.
+			this.grants.delete(m.capability);
+			state = m.type === 'consent-deny' ? 'denied' : 'revoked';
+		}
+		this.#requests.delete('requestId' in m ? m.requestId : -1);
+		this.#emit({
+			type: 'consent',
+			capability: m.capability,
+			state,
+			at: m.at,
+			verified,
+			...(m.type === 'consent-grant' ? { scope: m.scope } : {}),
+			...(m.type === 'consent-deny' ? { reason: m.reason } : {})
+		});
+	}
+
+	#onClose(info: CloseInfo) {
+		for (const t of this.#timers) clearInterval(t);
+		this.video.close();
+		this.grants.clear();
+		const failure = toFailure(info);
+		this.#settle({ ok: false, failure });
+		this.#emitStats();
+		this.#emit({ type: 'closed', failure });
+	}
+
+	async requestConsent(
+		capability: Capability,
+		scope: 'once' | 'session',
+		note: string
+	): Promise<number | null> {
+		const requestId = this.#nextRequest++;
+		this.#requests.set(requestId, capability);
+		const sent = await this.#send({ type: 'consent-request', requestId, capability, scope, note });
+		if (sent)
+			this.#emit({ type: 'consent', capability, state: 'pending', at: Date.now(), verified: true });
+		return sent ? requestId : null;
+	}
+
+	async release(capability: Capability) {
+		this.grants.delete(capability);
+		await this.#send({ type: 'consent-release', capability });
+		this.#emit({ type: 'consent', capability, state: 'released', at: Date.now(), verified: true });
+	}
+
+	async startStream(screenId: number): Promise<string[]> {
+		const codecs = await decodableCodecs();
+		if (codecs.length === 0) return [];
+		this.#screenId = screenId;
+		await this.#send({ type: 'stream-start', screenId, codecs, maxWidth: 3840, maxHeight: 2160 });
+		return codecs;
+	}
+
+	async stopStream(screenId: number) {
+		await this.#send({ type: 'stream-stop', screenId });
+	}
+
+	/** Input leaves only while control is granted: the worker refuses, not just the UI. */
+	input(m: Msg<'pointer' | 'wheel' | 'key' | 'secure-attention'>): InputResult {
+		if (this.conn.state !== 'open') return { ok: false, code: 'closed' };
+		if (!this.grants.has('control')) return { ok: false, code: 'no-control' };
+		void this.#send(m);
+		return { ok: true };
+	}
+
+	async chat(text: string): Promise<number> {
+		const messageId = this.#nextChat++;
+		await this.#send({ type: 'chat', messageId, at: Date.now(), text });
+		return messageId;
+	}
+
+	/** Ends politely: goodbye, then waits (briefly) for the socket to close before returning. */
+	async end() {
+		const closed = new Promise<void>((resolve) => {
+			if (this.#socket.readyState === WebSocket.CLOSED) return resolve();
+			this.#socket.addEventListener('close', () => resolve(), { once: true });
+			setTimeout(resolve, 1000);
+		});
+		await this.conn.end('ended-by-technician');
+		await closed;
+	}
+}
+
+function toFailure(info: CloseInfo): SessionFailure {
+	const retryAfterMs = Number(info.detail?.retryAfterMs);
+	const base = Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? { retryAfterMs } : {};
+	if (info.code === 'socket-closed') {
+		const socketCode = Number(info.detail?.socketCode);
+		const relay = RELAY_CODES[socketCode];
+		if (relay) return { code: relay, message: info.message, ...base };
+		return {
+			code: socketCode === 1006 ? 'unreachable' : 'socket-closed',
+			message: info.message,
+			...base
+		};
+	}
+	if (info.code === 'local') return { code: 'goodbye', message: info.message };
+	return { code: info.code, message: info.message, ...base };
+}
+
+let session: StreamSession | null = null;
+
+const api = {
+	/**
+	 * Connects and runs the handshake. Resolves once the agent's session-info arrives, or with
+	 * the failure. `bridge` is given in dev only: the mock relay lives in the page.
+	 */
+	async open(
+		req: OpenSessionRequest,
+		canvas: OffscreenCanvas,
+		events: MessagePort,
+		bridge?: { port: MessagePort; relayBase: string }
+	): Promise<OpenSessionResult> {
+		if (typeof VideoDecoder === 'undefined') {
+			return {
+				ok: false,
+				failure: { code: 'no-webcodecs', message: 'WebCodecs is not available' }
+			};
+		}
+		if (import.meta.env.DEV && bridge) {
+			const { installWorkerRelayBridge } = await import('../mocks/worker-relay-bridge');
+			installWorkerRelayBridge(bridge.port, bridge.relayBase);
+		}
+		await session?.end().catch(() => {});
+		session = new StreamSession(req, canvas, events);
+		return session.opened;
+	},
+	requestConsent: (capability: Capability, scope: 'once' | 'session', note = '') =>
+		session?.requestConsent(capability, scope, note) ?? Promise.resolve(null),
+	release: (capability: Capability) => session?.release(capability),
+	startStream: (screenId: number) => session?.startStream(screenId) ?? Promise.resolve([]),
+	stopStream: (screenId: number) => session?.stopStream(screenId),
+	pointer: (
+		screenId: number,
+		x: number,
+		y: number,
+		buttons: number,
+		action: 'move' | 'down' | 'up'
+	): InputResult =>
+		session?.input({ type: 'pointer', screenId, x, y, buttons, action }) ?? {
+			ok: false,
+			code: 'closed'
+		},
+	wheel: (screenId: number, x: number, y: number, dx: number, dy: number): InputResult =>
+		session?.input({ type: 'wheel', screenId, x, y, dx, dy }) ?? { ok: false, code: 'closed' },
+	key: (code: string, down: boolean, modifiers: number, text: string): InputResult =>
+		session?.input({ type: 'key', code, down, modifiers, text }) ?? { ok: false, code: 'closed' },
+	secureAttention: (): InputResult =>
+		session?.input({ type: 'secure-attention' }) ?? { ok: false, code: 'closed' },
+	chat: (text: string) => session?.chat(text) ?? Promise.resolve(-1),
+	end: () => session?.end(),
+	stats: (): VideoStats | null => (session ? { ...session.video.stats } : null),
+	/** RGBA pixels of a region of the remote screen as last painted (tests, diagnostics). */
+	pixels: (x: number, y: number, w: number, h: number) => {
+		const data = session?.video.pixels(x, y, w, h) ?? new Uint8ClampedArray(0);
+		return transfer(data, [data.buffer]);
+	},
+	/** Resolves after the next paint (tests). */
+	nextPaint: () =>
+		new Promise<number>((resolve) => {
+			if (!session) return resolve(-1);
+			const video = session.video;
+			video.onPresent = (ts) => {
+				video.onPresent = null;
+				resolve(ts);
+			};
+		})
+};
+
+export type StreamWorkerApi = typeof api;
+expose(api);

@@ -1,0 +1,257 @@
+/**
+ * Decode and present, inside the stream worker. Decoding runs as fast as chunks come; drawing
+ * costs 8-15 ms a frame without a GPU, so the newest decoded frame is drawn at most once per
+ * display frame and older ones are closed unpainted (and counted). Every VideoFrame is closed
+ * exactly once: by the presenter after drawing, or when a newer one replaces it.
+ */
+export interface VideoConfigIn {
+	codec: string;
+	width: number;
+	height: number;
+	description: Uint8Array;
+	primaries: string;
+	transfer: string;
+	matrix: string;
+	range: 'unspecified' | 'limited' | 'full';
+}
+
+export interface ChunkIn {
+	key: boolean;
+	timestamp: number;
+	duration: number;
+	data: Uint8Array;
+	/** performance.now() when its record arrived, for arrival-to-paint latency. */
+	arrivedAt: number;
+}
+
+export type KeyFrameReason = 'start' | 'decoder-error' | 'gap' | 'dropped' | 'resize';
+
+export interface VideoStats {
+	codec: string;
+	width: number;
+	height: number;
+	decoded: number;
+	presented: number;
+	/** Decoded but replaced by a newer frame before the next paint. */
+	skipped: number;
+	/** Chunks dropped before decoding (waiting for a key frame, or the decoder fell behind). */
+	dropped: number;
+	decoderErrors: number;
+	/** Frames currently open (decoded, not yet closed): 0 or 1 when healthy. */
+	openFrames: number;
+	decodeMs: number;
+	drawMs: number;
+	latencyMs: number;
+	bytes: number;
+}
+
+/** Chunks queued in the decoder beyond which deltas are dropped until the next key frame. */
+const MAX_DECODE_QUEUE = 6;
+
+type Schedule = (callback: () => void) => void;
+
+export class VideoPipeline {
+	readonly #canvas: OffscreenCanvas;
+	readonly #ctx: OffscreenCanvasRenderingContext2D;
+	readonly #requestKeyFrame: (reason: KeyFrameReason) => void;
+	readonly #schedule: Schedule;
+	#decoder: VideoDecoder | null = null;
+	#config: VideoDecoderConfig | null = null;
+	#waitingForKey = true;
+	#pending: VideoFrame | null = null;
+	#scheduled = false;
+	#arrivals = new Map<number, number>();
+	#decodeStart = new Map<number, number>();
+	readonly stats: VideoStats = {
+		codec: '',
+		width: 0,
+		height: 0,
+		decoded: 0,
+		presented: 0,
+		skipped: 0,
+		dropped: 0,
+		decoderErrors: 0,
+		openFrames: 0,
+		decodeMs: 0,
+		drawMs: 0,
+		latencyMs: 0,
+		bytes: 0
+	};
+	/** Called after each paint (tests and benchmarks wait on it). */
+	onPresent: ((timestamp: number) => void) | null = null;
+
+	constructor(
+		canvas: OffscreenCanvas,
+		requestKeyFrame: (reason: KeyFrameReason) => void,
+		schedule?: Schedule
+	) {
+		this.#canvas = canvas;
+		const ctx = canvas.getContext('2d', { alpha: false, desynchronized: true });
+		if (!ctx) throw new Error('no 2D context on the OffscreenCanvas');
+		this.#ctx = ctx;
+		this.#requestKeyFrame = requestKeyFrame;
+		this.#schedule =
+			schedule ??
+			(typeof self.requestAnimationFrame === 'function'
+				? (cb) => self.requestAnimationFrame(() => cb())
+				: (cb) => setTimeout(cb, 16));
+	}
+
+	configure(c: VideoConfigIn) {
+		const config: VideoDecoderConfig = {
+			codec: c.codec,
+			codedWidth: c.width,
+			codedHeight: c.height,
+			optimizeForLatency: true,
+			...(c.description.length > 0 ? { description: c.description } : {}),
+			...colorSpaceOf(c)
+		};
+		this.#config = config;
+		Object.assign(this.stats, { codec: c.codec, width: c.width, height: c.height });
+		if (this.#canvas.width !== c.width || this.#canvas.height !== c.height) {
+			this.#canvas.width = c.width;
+			this.#canvas.height = c.height;
+		}
+		this.#reset();
+	}
+
+	chunk(c: ChunkIn) {
+		if (!this.#decoder || this.#decoder.state !== 'configured') {
+			this.stats.dropped++;
+			return;
+		}
+		if (!c.key && this.#waitingForKey) {
+			this.stats.dropped++;
+			return;
+		}
+		if (!c.key && this.#decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+			// Behind: drop deltas up to the next key frame and ask for one now.
+			this.stats.dropped++;
+			this.#waitingForKey = true;
+			this.#requestKeyFrame('dropped');
+			return;
+		}
+		this.#waitingForKey = false;
+		this.stats.bytes += c.data.length;
+		this.#arrivals.set(c.timestamp, c.arrivedAt);
+		this.#decodeStart.set(c.timestamp, performance.now());
+		this.#decoder.decode(
+			new EncodedVideoChunk({
+				type: c.key ? 'key' : 'delta',
+				timestamp: c.timestamp,
+				duration: c.duration,
+				data: c.data
+			})
+		);
+	}
+
+	#reset() {
+		if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
+		this.#arrivals.clear();
+		this.#decodeStart.clear();
+		const stack = new Error('decoder created here').stack;
+		const decoder = new VideoDecoder({
+			output: (frame) => this.#onFrame(decoder, frame),
+			error: (e) => this.#onError(decoder, e, stack)
+		});
+		this.#decoder = decoder;
+		this.#waitingForKey = true;
+		if (this.#config) decoder.configure(this.#config);
+	}
+
+	#onFrame(decoder: VideoDecoder, frame: VideoFrame) {
+		if (decoder !== this.#decoder) {
+			frame.close();
+			return;
+		}
+		this.stats.decoded++;
+		const started = this.#decodeStart.get(frame.timestamp);
+		if (started !== undefined) {
+			this.stats.decodeMs = performance.now() - started;
+			this.#decodeStart.delete(frame.timestamp);
+		}
+		if (this.#pending) {
+			this.#pending.close();
+			this.stats.skipped++;
+			this.stats.openFrames--;
+		}
+		this.#pending = frame;
+		this.stats.openFrames++;
+		if (!this.#scheduled) {
+			this.#scheduled = true;
+			this.#schedule(() => this.#present());
+		}
+	}
+
+	#present() {
+		this.#scheduled = false;
+		const frame = this.#pending;
+		if (!frame) return;
+		this.#pending = null;
+		const t0 = performance.now();
+		this.#ctx.drawImage(frame, 0, 0, this.#canvas.width, this.#canvas.height);
+		const t1 = performance.now();
+		this.stats.drawMs = t1 - t0;
+		const arrived = this.#arrivals.get(frame.timestamp);
+		if (arrived !== undefined) this.stats.latencyMs = t1 - arrived;
+		// Arrival times of this frame and of every older one are no longer needed.
+		for (const ts of this.#arrivals.keys()) if (ts <= frame.timestamp) this.#arrivals.delete(ts);
+		this.stats.presented++;
+		const timestamp = frame.timestamp;
+		frame.close();
+		this.stats.openFrames--;
+		this.onPresent?.(timestamp);
+	}
+
+	#onError(decoder: VideoDecoder, error: DOMException, stack: string | undefined) {
+		if (decoder !== this.#decoder) return;
+		this.stats.decoderErrors++;
+		console.warn('[stream] decoder error, resetting', error.message, stack);
+		// After a decoder error: a new decoder, and a key frame to start it from.
+		this.#reset();
+		this.#requestKeyFrame('decoder-error');
+	}
+
+	/** The pixels now on the canvas (diagnostics and tests: what the technician sees). */
+	pixels(x: number, y: number, w: number, h: number): Uint8ClampedArray {
+		return this.#ctx.getImageData(x, y, w, h).data;
+	}
+
+	close() {
+		this.#pending?.close();
+		if (this.#pending) this.stats.openFrames--;
+		this.#pending = null;
+		if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
+		this.#decoder = null;
+	}
+}
+
+/**
+ * Codecs this browser can decode (WebCodecs probes, not guesses), in the order the console
+ * prefers them: VP9 first, whose software encoders keep up at 1080p on an instrument PC's CPU,
+ * then AV1 (smaller, but its software encoder is slow), H.264 and VP8.
+ */
+export async function decodableCodecs(): Promise<string[]> {
+	if (typeof VideoDecoder === 'undefined') return [];
+	const candidates = ['vp09.00.41.08', 'av01.0.08M.08', 'avc1.640028', 'avc1.42E01F', 'vp8'];
+	const out: string[] = [];
+	for (const codec of candidates) {
+		const { supported } = await VideoDecoder.isConfigSupported({
+			codec,
+			codedWidth: 1920,
+			codedHeight: 1080
+		}).catch(() => ({ supported: false }));
+		if (supported) out.push(codec);
+	}
+	return out;
+}
+
+/** The colour space the agent declared, when it declared one (see video-config in the spec). */
+function colorSpaceOf(c: VideoConfigIn): { colorSpace?: VideoColorSpaceInit } {
+	const space: VideoColorSpaceInit = {};
+	if (c.primaries) space.primaries = c.primaries as VideoColorPrimaries;
+	if (c.transfer) space.transfer = c.transfer as VideoTransferCharacteristics;
+	if (c.matrix) space.matrix = c.matrix as VideoMatrixCoefficients;
+	if (c.range !== 'unspecified') space.fullRange = c.range === 'full';
+	return Object.keys(space).length > 0 ? { colorSpace: space } : {};
+}
