@@ -136,4 +136,42 @@ describe('the live screen', () => {
 		expect(result).toMatchObject({ ok: false, failure: { code: 'key-confirmation' } });
 		if (!result.ok) expect(result.failure.retryAfterMs).toBeGreaterThan(0);
 	});
+
+	it('recovers from a chunk that breaks the decoder: new decoder, key frame, picture again', async () => {
+		clock.advance(60_000); // past the wait the failed attempts above left on the agent
+		const { session, sessionId, agent, result } = await connect();
+		expect(result.ok).toBe(true);
+		await session.requestConsent('view');
+		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
+		agent.setScenario('break-decoder'); // a well-sealed chunk of garbage after 20 frames
+		await session.startStream(0);
+		await expect
+			.poll(async () => (await session.workerStats())?.decoderErrors, WAIT)
+			.toBeGreaterThan(0);
+		const broken = (await session.workerStats())!;
+		const brokenAt = performance.now();
+		await expect
+			.poll(async () => (await session.workerStats())!.presented, WAIT)
+			.toBeGreaterThan(broken.presented + 3);
+		// Back within a second of the error (the key frame is asked for at once).
+		expect(performance.now() - brokenAt).toBeLessThan(1000);
+		expect(session.closed).toBeNull();
+		agent.setScenario('none');
+		await finish(session, sessionId);
+	});
+
+	it('rejects a forged record: the channel ends with the reason, and nothing after it is drawn', async () => {
+		const { session, agent, result } = await connect();
+		expect(result.ok).toBe(true);
+		await session.requestConsent('view');
+		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
+		agent.setScenario('corrupt-tag');
+		await session.startStream(0);
+		await expect.poll(() => session.closed?.code, WAIT).toBe('auth-tag');
+		const atClose = (await session.workerStats())!.presented;
+		await new Promise((r) => setTimeout(r, 300));
+		expect((await session.workerStats())!.presented).toBe(atClose);
+		expect(await session.pointer(1, 1, 0, 'move')).toEqual({ ok: false, code: 'closed' });
+		agent.setScenario('none');
+	});
 });
