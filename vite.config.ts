@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { paraglideVitePlugin } from '@inlang/paraglide-js';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { playwright } from '@vitest/browser-playwright';
 import type { Plugin } from 'vite';
@@ -31,7 +32,18 @@ function mockServiceWorkerInDev(): Plugin {
 const chromium = findChromium();
 
 export default defineConfig({
-	plugins: [mockServiceWorkerInDev(), sveltekit()],
+	plugins: [
+		mockServiceWorkerInDev(),
+		// Messages compile to tree-shaken functions; the project's plugin is loaded from
+		// node_modules (settings.json), never from a CDN, so builds work offline.
+		paraglideVitePlugin({
+			project: './src/lib/i18n/project.inlang',
+			outdir: './src/lib/i18n/paraglide',
+			strategy: ['localStorage', 'preferredLanguage', 'baseLocale'],
+			localStorageKey: 'benchside-locale'
+		}),
+		sveltekit()
+	],
 	worker: { format: 'es' },
 	server: { port: 5173, strictPort: false },
 	test: {

@@ -22,10 +22,11 @@ export interface E2e {
 }
 
 /**
- * One headless Chromium per file, one fresh context per test. A failing test leaves a
- * screenshot named after it in tests/e2e/screenshots/.
+ * One headless Chromium per file, one fresh context per test (English unless `locale` says
+ * otherwise: the console follows the browser's language). A failing test leaves a screenshot
+ * named after it in tests/e2e/screenshots/.
  */
-export function useBrowser(): E2e {
+export function useBrowser(options: { locale?: string } = {}): E2e {
 	let browser: Browser;
 	const e2e = { url: inject('appUrl'), errors: [] as string[] } as E2e;
 	beforeAll(async () => {
@@ -37,7 +38,10 @@ export function useBrowser(): E2e {
 	});
 	beforeEach(async () => {
 		e2e.errors = [];
-		e2e.context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+		e2e.context = await browser.newContext({
+			viewport: { width: 1280, height: 800 },
+			locale: options.locale ?? 'en-GB'
+		});
 		e2e.page = await e2e.context.newPage();
 		e2e.page.on('console', (m: ConsoleMessage) => {
 			if (m.type() === 'error') e2e.errors.push(m.text());

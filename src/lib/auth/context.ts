@@ -1,0 +1,54 @@
+/**
+ * The console's state objects, made once by the root layout and read by components through
+ * Svelte context (tests make their own, with a stub `openSession` or a store of their own).
+ */
+import { createContext } from 'svelte';
+import { BrokerClient } from '$lib/broker/client';
+import { ConnectState, type OpenSession } from '$lib/connect/connect.svelte';
+import { FleetState } from '$lib/fleet/fleet.svelte';
+import { AuthState } from './auth.svelte';
+import { indexedDbDeviceStore, type DeviceStore } from './device-store';
+import { IdleLock } from './idle-lock.svelte';
+import { indexedDbSettingsStore, type SettingsStore } from './settings-store';
+
+export interface ConsoleState {
+	broker: BrokerClient;
+	auth: AuthState;
+	idle: IdleLock;
+	fleet: FleetState;
+	connect: ConnectState;
+}
+
+export interface ConsoleOptions {
+	broker?: BrokerClient;
+	devices?: DeviceStore;
+	settings?: SettingsStore;
+	openSession?: OpenSession;
+	/** Approval polling interval (default 5 s, Part 1). */
+	pollMs?: number;
+}
+
+export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
+	const broker = options.broker ?? new BrokerClient();
+	const auth = new AuthState({
+		broker,
+		devices: options.devices ?? indexedDbDeviceStore(),
+		...(options.pollMs === undefined ? {} : { pollMs: options.pollMs })
+	});
+	const fleet = new FleetState(broker);
+	return {
+		broker,
+		auth,
+		idle: new IdleLock(auth, options.settings ?? indexedDbSettingsStore()),
+		fleet,
+		connect: new ConnectState({
+			broker,
+			auth,
+			fleet,
+			...(options.openSession ? { openSession: options.openSession } : {})
+		})
+	};
+}
+
+const [getConsole, setConsole] = createContext<ConsoleState>();
+export { getConsole, setConsole };

@@ -1,0 +1,162 @@
+/**
+ * Connecting to an instrument: POST /api/v1/sessions, then the live session's handshake
+ * (`openSession` in $lib/session/client, loaded on first use). Progress and every failure are
+ * state for the connect page; failures stay codes so they are translated when shown.
+ */
+import type { AuthState } from '$lib/auth/auth.svelte';
+import { Countdown } from '$lib/auth/countdown.svelte';
+import type { BrokerClient, BrokerFailure } from '$lib/broker/client';
+import type { FleetState } from '$lib/fleet/fleet.svelte';
+import { base64urlDecode } from '$lib/protocol/base64url';
+import type { Instrument } from '$lib/protocol/broker-api';
+import type {
+	OpenSessionRequest,
+	OpenSessionResult,
+	SessionFailure,
+	SessionInfo
+} from '$lib/session/types';
+import { readOneTimePassword } from './otp';
+
+export type OpenSession = (req: OpenSessionRequest) => Promise<OpenSessionResult>;
+
+export type ConnectPhase = 'idle' | 'creating-session' | 'handshake' | 'connected' | 'failed';
+
+export type ConnectFailure =
+	| { kind: 'broker'; failure: BrokerFailure }
+	| { kind: 'session'; failure: SessionFailure }
+	| { kind: 'unknown-instrument' }
+	| { kind: 'password-format' }
+	| { kind: 'no-device' };
+
+export interface ConnectedSession {
+	sessionId: string;
+	instrument: Instrument;
+	info: SessionInfo;
+}
+
+export interface ConnectOptions {
+	broker: BrokerClient;
+	auth: AuthState;
+	fleet: FleetState;
+	/** Default: `openSession` from $lib/session/client. */
+	openSession?: OpenSession;
+}
+
+const defaultOpenSession: OpenSession = async (req) =>
+	(await import('$lib/session/client')).openSession(req);
+
+export class ConnectState {
+	readonly #broker: BrokerClient;
+	readonly #auth: AuthState;
+	readonly #fleet: FleetState;
+	readonly #openSession: OpenSession;
+	/** The agent's wait before the next password attempt (retry-later, key-confirmation). */
+	readonly wait = new Countdown();
+	#phase = $state.raw<ConnectPhase>('idle');
+	#failure = $state.raw<ConnectFailure | null>(null);
+	#instrument = $state.raw<Instrument | null>(null);
+	#session = $state.raw<ConnectedSession | null>(null);
+
+	constructor(options: ConnectOptions) {
+		this.#broker = options.broker;
+		this.#auth = options.auth;
+		this.#fleet = options.fleet;
+		this.#openSession = options.openSession ?? defaultOpenSession;
+	}
+
+	get phase(): ConnectPhase {
+		return this.#phase;
+	}
+	get failure(): ConnectFailure | null {
+		return this.#failure;
+	}
+	get busy(): boolean {
+		return this.#phase === 'creating-session' || this.#phase === 'handshake';
+	}
+	/** The instrument of the current or last attempt. */
+	get instrument(): Instrument | null {
+		return this.#instrument;
+	}
+	/** The session that connected last (the session page reads it). */
+	get session(): ConnectedSession | null {
+		return this.#session;
+	}
+	/** An identity mismatch ends this instrument for now: no retry button (Part 2). */
+	get blocked(): boolean {
+		const f = this.#failure;
+		return f?.kind === 'session' && f.failure.code === 'agent-key-mismatch';
+	}
+
+	/** Clears the last failure (another instrument was chosen). */
+	reset(): void {
+		if (this.busy) return;
+		this.#phase = 'idle';
+		this.#failure = null;
+		this.wait.stop();
+	}
+
+	/** Returns the session id once connected, or null with `failure` set. */
+	async connect(instrumentRef: string, typedPassword: string): Promise<string | null> {
+		if (this.busy || this.wait.active) return null;
+		const technician = this.#auth.technician;
+		const ref = instrumentRef.trim();
+		const known = this.#fleet.find(ref);
+		if (!known && !/^[A-Za-z0-9._~:-]{1,64}$/.test(ref)) {
+			return this.#fail({ kind: 'unknown-instrument' });
+		}
+		if (readOneTimePassword(typedPassword) === null) return this.#fail({ kind: 'password-format' });
+		const device = this.#auth.device ?? (await this.#auth.devices.load());
+		if (!technician || !device) return this.#fail({ kind: 'no-device' });
+
+		this.#failure = null;
+		this.#instrument = known ?? null;
+		this.#phase = 'creating-session';
+		const created = await this.#broker.createSession({ instrumentId: known?.id ?? ref });
+		if (!created.ok) {
+			if (!created.failure) return this.#fail(null);
+			const code = created.failure.code;
+			if (code === 'instrument-offline' || code === 'not-whitelisted') void this.#fleet.refresh();
+			return this.#fail({ kind: 'broker', failure: created.failure });
+		}
+		const { sessionId, relayUrl, instrument } = created.value;
+		this.#instrument = instrument;
+		this.#fleet.update(instrument);
+		const pinnedAgentKey = base64urlDecode(instrument.agentKey);
+		const accessToken = this.#broker.accessTokenForRelay();
+		if (!pinnedAgentKey || !accessToken) {
+			return this.#fail({ kind: 'broker', failure: { code: 'bad-reply', status: 201 } });
+		}
+
+		this.#phase = 'handshake';
+		let result: OpenSessionResult;
+		try {
+			result = await this.#openSession({
+				relayUrl,
+				sessionIdText: sessionId,
+				accessToken,
+				instrumentId: instrument.id,
+				technicianId: technician.id,
+				password: typedPassword,
+				device: { publicKey: device.publicKey, privateKey: device.privateKey },
+				pinnedAgentKey
+			});
+		} catch (error) {
+			// The session module promises values, not exceptions; one that throws is a bug.
+			console.error('[benchside] openSession threw', error);
+			result = { ok: false, failure: { code: 'socket-closed', message: String(error) } };
+		}
+		if (!result.ok) {
+			if (result.failure.retryAfterMs) this.wait.start(result.failure.retryAfterMs / 1000);
+			return this.#fail({ kind: 'session', failure: result.failure });
+		}
+		this.#session = { sessionId, instrument, info: result.info };
+		this.#phase = 'connected';
+		return sessionId;
+	}
+
+	#fail(failure: ConnectFailure | null): null {
+		this.#failure = failure;
+		this.#phase = failure ? 'failed' : 'idle';
+		return null;
+	}
+}

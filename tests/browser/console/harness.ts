@@ -1,0 +1,166 @@
+/**
+ * Browser-test rig for the console: the reference broker (BrokerModel) behind MSW's service
+ * worker in this very Chromium tab, with a clock the test moves (so each sign-in gets a fresh
+ * TOTP step), and the console's components mounted against it.
+ */
+import { setupWorker } from 'msw/browser';
+import { mount, unmount } from 'svelte';
+import { expect } from 'vitest';
+import { page } from 'vitest/browser';
+import { brokerHandlers } from '$mocks/broker/handlers';
+import { BrokerModel, DEMO_CREDENTIALS } from '$mocks/broker/model';
+import { createConsoleState, type ConsoleState } from '$lib/auth/context';
+import { indexedDbDeviceStore } from '$lib/auth/device-store';
+import { memorySettingsStore } from '$lib/auth/settings-store';
+import type { OpenSession } from '$lib/connect/connect.svelte';
+import { generateIdentity } from '$lib/protocol/identity';
+import type { MockWorld } from '$mocks/world';
+import ConsoleHarness from './ConsoleHarness.svelte';
+
+/** The clock of mock worlds made with `createRigWorld` (their broker checks TOTP against it). */
+const worldClock = (() => {
+	let t = Date.now();
+	return { now: () => t, advance: (ms: number) => void (t += ms) };
+})();
+
+/**
+ * The whole mock world (broker, relay, an agent per instrument with its simulated screen), and an
+ * `openSession` that reaches its relay through the dev bridge, as $lib/session/client does in dev.
+ */
+export async function createRigWorld(): Promise<{ world: MockWorld; openSession: OpenSession }> {
+	const { createMockWorld } = await import('$mocks/world');
+	const { lazyScreenSource } = await import('$mocks/agent/screen/lazy');
+	const { createBrowserScreenSource } = await import('$mocks/agent/screen/browser-source');
+	const { serveRelayBridge } = await import('$mocks/relay-bridge');
+	const { LiveSession } = await import('$lib/session/live-session.svelte');
+	const world = await createMockWorld({
+		now: worldClock.now,
+		// The customer's password: fixed, since agents make a new one for every session.
+		password: WORLD_PASSWORD,
+		screenFor: (instrument, screens) =>
+			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
+	});
+	const openSession: OpenSession = async (req) => {
+		const session = new LiveSession(req);
+		const bridge = new MessageChannel();
+		serveRelayBridge(world.relay, bridge.port1);
+		const result = await session.open({ port: bridge.port2, relayBase: world.relayBase });
+		if (result.ok) sessions.push(session);
+		return result;
+	};
+	return { world, openSession };
+}
+const sessions: { end(): Promise<unknown> }[] = [];
+export const WORLD_PASSWORD = 'KM7P-Q2XZ';
+
+export const CAMILLE = DEMO_CREDENTIALS.camille;
+export const worker = setupWorker();
+let started: Promise<unknown> | null = null;
+let dbCount = 0;
+
+export interface Rig {
+	broker: BrokerModel;
+	state: ConsoleState;
+	/** Moves the broker's clock by a TOTP step and returns the code the app would show. */
+	nextTotp(email?: string): string;
+	approvePending(): void;
+	destroy(): Promise<void>;
+}
+
+export async function startRig(
+	options: { fleetSize?: number; openSession?: OpenSession; world?: MockWorld } = {}
+): Promise<Rig> {
+	started ??= worker.start({
+		onUnhandledRequest: 'bypass',
+		quiet: true,
+		serviceWorker: { url: '/mockServiceWorker.js' }
+	});
+	await started;
+	let now = Date.now();
+	const broker =
+		options.world?.broker ??
+		new BrokerModel({
+			now: () => now,
+			...(options.fleetSize ? { fleetSize: options.fleetSize } : {})
+		});
+	if (!options.world) {
+		// Agents enrol their keys; one key will do for instruments nobody connects to.
+		const agentKey = (await generateIdentity()).publicKey;
+		for (const instrument of broker.instruments()) {
+			broker.registerAgent(instrument.id, { publicKey: agentKey, keyId: 'agk-test-1' });
+		}
+	}
+	worker.resetHandlers(...brokerHandlers(broker));
+	const devices = indexedDbDeviceStore(`benchside-device-test-${Date.now()}-${dbCount++}`);
+	const state = createConsoleState({
+		devices,
+		settings: memorySettingsStore(),
+		pollMs: 150,
+		...(options.openSession ? { openSession: options.openSession } : {})
+	});
+	const target = document.createElement('div');
+	document.body.append(target);
+	const app = mount(ConsoleHarness, { target, props: { console: state } });
+	await page.viewport(1280, 860);
+	return {
+		broker,
+		state,
+		nextTotp(email = CAMILLE.email) {
+			now += 30_000;
+			if (options.world) worldClock.advance(30_000);
+			return broker.currentTotp(email)!;
+		},
+		approvePending() {
+			for (const p of broker.pendingApprovals()) {
+				broker.approveDevice(p.deviceId, { approvalToken: p.approvalToken });
+			}
+		},
+		async destroy() {
+			await Promise.all(sessions.splice(0).map((s) => s.end().catch(() => {})));
+			options.world?.dispose();
+			state.auth.dispose();
+			state.idle.stop();
+			await unmount(app);
+			target.remove();
+			await devices.forget();
+		}
+	};
+}
+
+/** Saves a screenshot next to the e2e ones (tests/e2e/screenshots/, git-ignored). */
+export async function shot(name: string): Promise<void> {
+	await page.screenshot({ path: `../e2e/screenshots/browser-${name}.png` });
+}
+
+export async function signInWithPassword(password: string = CAMILLE.password) {
+	await page.getByLabelText('E-mail').fill(CAMILLE.email);
+	await page.getByLabelText('Password').fill(password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function enterCode(r: Rig, code = r.nextTotp()) {
+	await page.getByLabelText('Authentication code').fill(code);
+	await page.getByRole('button', { name: 'Confirm' }).click();
+}
+
+/** A new browser: password, TOTP, registration, approval, then the real sign-in. */
+export async function signInNewBrowser(r: Rig, screenshots = false) {
+	await expect.element(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+	if (screenshots) await shot('sign-in');
+	await signInWithPassword();
+	await expect.element(page.getByRole('heading', { name: 'Confirm it is you' })).toBeVisible();
+	if (screenshots) await shot('totp');
+	await enterCode(r);
+	const waiting = page.getByRole('heading', { name: 'This browser is waiting for approval…' });
+	await expect.element(waiting).toBeVisible();
+	await expect.element(page.getByText('Still waiting.')).toBeVisible();
+	if (screenshots) await shot('device-waiting');
+	r.approvePending();
+	await expect
+		.element(page.getByRole('heading', { name: 'This browser is approved' }))
+		.toBeVisible();
+	if (screenshots) await shot('device-approved');
+	await signInWithPassword();
+	await enterCode(r);
+	await expect.element(page.getByRole('heading', { name: 'Instruments' })).toBeVisible();
+}
