@@ -45,7 +45,25 @@ export default defineConfig({
 		sveltekit()
 	],
 	worker: { format: 'es' },
-	server: { port: 5173, strictPort: false },
+	// Pre-bundle what is only imported lazily (session, workers, dev mocks): otherwise Vite finds
+	// it at run time and reloads the page, which signs the technician out (the token is in memory).
+	optimizeDeps: {
+		include: [
+			'idb',
+			'comlink',
+			'otpauth',
+			'msw',
+			'msw/browser',
+			'@mswjs/interceptors/WebSocket',
+			'@noble/curves/ed25519.js',
+			'@noble/curves/utils.js',
+			'@noble/hashes/sha2.js',
+			'@noble/hashes/utils.js'
+		]
+	},
+	// workers/ and mocks/ live beside src/: the dev server must serve them (worker entries, the
+	// simulated screen's worker, the mock world).
+	server: { port: 5173, strictPort: false, fs: { allow: ['workers', 'mocks'] } },
 	test: {
 		expect: { requireAssertions: true },
 		projects: [

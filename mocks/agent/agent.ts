@@ -97,10 +97,9 @@ export class InstrumentAgent implements AgentContext {
 		this.#changed();
 	}
 
-	/** The broker announced a session for this instrument: a new password for it. */
+	/** The broker announced a session for this instrument: a console may now connect to it. */
 	expectSession(sessionIdHex: string) {
 		this.#sessions.add(sessionIdHex);
-		if (this.#spec.password === undefined) this.#password = newOneTimePassword();
 		this.log({ type: 'session-announced', detail: sessionIdHex.slice(0, 8) });
 	}
 
@@ -135,6 +134,10 @@ export class InstrumentAgent implements AgentContext {
 		this.#changed();
 	}
 	onEnded(connection: AgentConnection, reason: string) {
+		// A password is good for one session: the customer's screen shows a new one afterwards.
+		if (this.connection === connection && this.#spec.password === undefined) {
+			this.#password = newOneTimePassword();
+		}
 		if (this.connection === connection) this.connection = null;
 		this.customer.clear();
 		this.log({ type: 'ended', detail: reason });

@@ -109,7 +109,11 @@ export class AgentConnection {
 				(c) => !this.#ctx.phi || (c !== 'file-transfer' && c !== 'clipboard')
 			),
 			screens: this.#ctx.screen.screens,
-			codecs: await this.#ctx.screen.encodable()
+			// A screen that cannot encode leaves the session usable for everything else.
+			codecs: await this.#ctx.screen.encodable().catch((e: unknown) => {
+				this.#ctx.log({ type: 'screen-error', detail: String(e) });
+				return [];
+			})
 		});
 	}
 

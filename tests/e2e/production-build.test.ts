@@ -25,12 +25,17 @@ describe('the production build output', () => {
 		expect(text.length).toBeGreaterThan(3);
 		// Markers that only MSW and our mocks carry: its worker, its setup API, its integrity
 		// checksum message and the mock broker's name.
+		// and the dev panel, the mock relay bridge and the interceptor it installs in workers.
 		const markers = [
 			'mockServiceWorker',
 			'setupWorker',
 			'MOCK_ACTIVATE',
 			'INTEGRITY_CHECK_REQUEST',
-			'benchside-mock'
+			'benchside-mock',
+			'data-dev-panel',
+			'installWorkerRelayBridge',
+			'WebSocketInterceptor',
+			'SimulatedCustomer'
 		];
 		const hits = text.flatMap(([f, t]) =>
 			markers.filter((m) => t.includes(m)).map((m) => `${f}: ${m}`)

@@ -246,6 +246,19 @@ describe('files through the simulated agent', () => {
 });
 
 describe('the agent’s guard and hostile scenarios', () => {
+	it('keeps the password the customer read out until a session has used it', async () => {
+		const { agent, device } = await makeAgent();
+		const shown = agent.password();
+		const s = await openSession(agent, device, { password: shown });
+		await s.next('session-info');
+		expect(agent.password()).toBe(shown);
+		await s.conn.end();
+		await expect.poll(() => agent.password()).not.toBe(shown);
+		// The used password opens nothing any more.
+		const again = await openSession(agent, device, { password: shown });
+		expect(await again.closed).toMatchObject({ code: 'key-confirmation' });
+	});
+
 	it('refuses a session the broker never announced', async () => {
 		const { agent, device } = await makeAgent();
 		const s = await openSession(agent, device, { announce: false });

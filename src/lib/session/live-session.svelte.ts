@@ -1,4 +1,5 @@
 import { wrap, transfer, type Remote } from 'comlink';
+import { m } from '$lib/i18n';
 import type { Capability } from '$lib/protocol/messages';
 import type { StreamWorkerApi, InputResult } from '$workers/stream.worker';
 import StreamWorker from '$workers/stream.worker?worker';
@@ -57,7 +58,7 @@ export class LiveSession {
 		this.canvas.className = 'remote-screen';
 		// Focusable, so keys reach the remote screen while the technician is on it.
 		this.canvas.tabIndex = 0;
-		this.canvas.setAttribute('aria-label', 'Remote screen of the instrument');
+		this.canvas.setAttribute('aria-label', m.live_canvas_label());
 		this.#worker = new StreamWorker({ name: 'benchside-stream' });
 		this.#api = wrap<StreamWorkerApi>(this.#worker);
 	}
