@@ -52,8 +52,6 @@ export default defineConfig({
 			'idb',
 			'comlink',
 			'otpauth',
-			'msw',
-			'msw/browser',
 			'@mswjs/interceptors/WebSocket',
 			'@noble/curves/ed25519.js',
 			'@noble/curves/utils.js',

@@ -3,7 +3,7 @@
 // 3. production build  4. Vitest: node, browser (real Chromium), e2e (the build, driven by Playwright)
 // It ends with a count per layer and a closing `total: N passed, N failed` line.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './ensure-chromium.mjs';
 
 const LAYERS = ['node', 'browser', 'e2e'];
@@ -38,6 +38,8 @@ const checksOk =
 if (!checksOk) process.exit(1);
 
 mkdirSync('test-results', { recursive: true });
+// A report left by an earlier run must never be read as this run's.
+rmSync(REPORT, { force: true });
 const vitestOk = step('tests', bin('vitest'), [
 	'run',
 	'--reporter=default',
