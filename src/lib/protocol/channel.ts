@@ -237,70 +237,87 @@ export class SecureChannel {
 		return out.key ? sealWith(out.key) : out.keyReady.then(sealWith);
 	}
 
-	/** Opens one record frame, in arrival order. Any failure closes the channel for good. */
+	/**
+	 * Opens one record frame, in arrival order. Any failure closes the channel for good. The
+	 * header is checked and decryption started at the call, so records decrypt in parallel; the
+	 * results resolve in order, and nothing after a failed record is ever delivered.
+	 */
 	open(frame: Frame): Promise<AppMessage> {
-		const run = this.#openQueue.then(() => this.#openNow(frame));
-		this.#openQueue = run.catch(() => {});
-		return run;
-	}
-
-	async #openNow(frame: Frame): Promise<AppMessage> {
-		this.#assertOpen();
+		let work: Promise<AppMessage>;
 		try {
-			return await this.#decrypt(frame);
+			this.#assertOpen();
+			work = this.#startOpen(frame);
 		} catch (e) {
-			if (e instanceof ProtocolError) this.close(e.code);
-			throw e;
+			work = Promise.reject(e);
 		}
+		work.catch(() => {}); // observed through `ordered`
+		// In turn: records before this one are delivered first; a failure closes the channel then.
+		const ordered = this.#openQueue.then(async () => {
+			if (this.#closed !== null) {
+				await work.catch(() => {});
+				this.#assertOpen();
+			}
+			return work.catch((e: unknown) => {
+				if (e instanceof ProtocolError) this.close(e.code);
+				throw e;
+			});
+		});
+		this.#openQueue = ordered.catch(() => {});
+		return ordered;
 	}
 
-	async #decrypt(frame: Frame): Promise<AppMessage> {
+	#startOpen(frame: Frame): Promise<AppMessage> {
 		const input = this.#in;
-		if (frame.kind !== 'record')
+		if (frame.kind !== 'record') {
 			throw new ProtocolError('bad-kind', `${frame.kind} frame after the handshake`);
+		}
 		const type = typeOfId(frame.type);
 		if (type === undefined || !isAppType(type)) {
 			throw new ProtocolError('unknown-message', `record type 0x${frame.type.toString(16)}`);
 		}
-		if (frame.seq < input.seq)
+		if (frame.seq < input.seq) {
 			throw new ProtocolError('replay', `record ${frame.seq} again`, { seq: frame.seq });
+		}
 		if (frame.seq > input.seq) {
 			throw new ProtocolError('gap', `expected record ${input.seq}, got ${frame.seq}`, {
 				expected: input.seq,
 				seq: frame.seq
 			});
 		}
-		if (frame.epoch !== input.epoch)
+		if (frame.epoch !== input.epoch) {
 			throw new ProtocolError('epoch', `epoch ${frame.epoch}, expected ${input.epoch}`);
-		if (frame.payload.length < TAG_BYTES)
+		}
+		if (frame.payload.length < TAG_BYTES) {
 			throw new ProtocolError('frame-truncated', 'record shorter than its tag');
-		const header = encodeHeader(frame, frame.payload.length);
-		let plain: ArrayBuffer;
-		try {
-			const key = input.key ?? (await input.keyReady);
-			plain = await crypto.subtle.decrypt(
-				input.params(frame.seq, header),
-				key,
-				bufferSource(frame.payload)
-			);
-		} catch {
-			throw new ProtocolError('auth-tag', `record ${frame.seq} failed authentication`, {
-				seq: frame.seq
-			});
 		}
 		input.seq++;
-		const entry = APPLICATION[type];
-		const peer: Role = this.role === 'console' ? 'agent' : 'console';
-		if (entry.from !== 'both' && entry.from !== peer) {
-			throw new ProtocolError('wrong-direction', `${type} may not be sent by the ${peer}`);
-		}
-		const message = { type, ...decode(entry.body, new Uint8Array(plain)) } as AppMessage;
-		if (message.type === 'rekey') {
-			if (message.epoch !== input.epoch + 1)
+		const header = encodeHeader(frame, frame.payload.length);
+		const data = bufferSource(frame.payload);
+		const seq = frame.seq;
+		const decryptWith = (key: CryptoKey) =>
+			crypto.subtle.decrypt(input.params(seq, header), key, data).then(
+				(plain) => plain,
+				() => {
+					throw new ProtocolError('auth-tag', `record ${seq} failed authentication`, { seq });
+				}
+			);
+		const plain = input.key ? decryptWith(input.key) : input.keyReady.then(decryptWith);
+		const expectedEpoch = input.epoch + 1;
+		// A rekey record (its type is in the authenticated header) moves this direction to the
+		// next epoch at once; if it then fails authentication the channel closes anyway.
+		if (type === 'rekey') input.advance(this.#opts.now());
+		return plain.then((buffer) => {
+			const entry = APPLICATION[type];
+			const peer: Role = this.role === 'console' ? 'agent' : 'console';
+			if (entry.from !== 'both' && entry.from !== peer) {
+				throw new ProtocolError('wrong-direction', `${type} may not be sent by the ${peer}`);
+			}
+			const message = { type, ...decode(entry.body, new Uint8Array(buffer)) } as AppMessage;
+			if (message.type === 'rekey' && message.epoch !== expectedEpoch) {
 				throw new ProtocolError('epoch', 'rekey skips an epoch');
-			input.advance(this.#opts.now());
-		}
-		return message;
+			}
+			return message;
+		});
 	}
 
 	#assertOpen() {
