@@ -16,7 +16,8 @@ import type {
 	SessionFailure,
 	SessionFailureCode
 } from '../src/lib/session/types';
-import type { ConsentState, SessionEvent } from './stream/events';
+import type { ConsentState, SessionEvent, StartResult } from './stream/events';
+import { FileTransfers } from './stream/files';
 import { decodableCodecs, VideoPipeline, type VideoStats } from './stream/video';
 
 type Msg<T extends AppMessage['type']> = Extract<AppMessage, { type: T }>;
@@ -44,6 +45,8 @@ class StreamSession {
 	#rttMs = 0;
 	#agentFps = 0;
 	#agentKbps = 0;
+	#phi = false;
+	readonly files: FileTransfers;
 	#timers: ReturnType<typeof setInterval>[] = [];
 	readonly opened: Promise<OpenSessionResult>;
 	#settle!: (r: OpenSessionResult) => void;
@@ -52,6 +55,27 @@ class StreamSession {
 		this.#req = req;
 		this.#events = events;
 		this.opened = new Promise((r) => (this.#settle = r));
+		this.files = new FileTransfers({
+			open: () => this.conn.state === 'open',
+			phi: () => this.#phi,
+			grant: () => this.grants.get('file-transfer'),
+			spendOnce: () => {
+				this.grants.delete('file-transfer');
+				// The agent forgets a `once` grant when the transfer starts, without a message.
+				const at = Date.now();
+				this.#emit({
+					type: 'consent',
+					capability: 'file-transfer',
+					state: 'released',
+					reason: 'once',
+					at,
+					verified: true
+				});
+			},
+			// A second gate under the transfer logic: no file message ever leaves on a PHI instrument.
+			send: (m) => (this.#phi ? Promise.resolve(false) : this.#send(m)),
+			emit: (event, list) => this.#events.postMessage(event, list ?? [])
+		});
 		const sessionId = base64urlDecode(req.sessionIdText);
 		if (!sessionId || sessionId.length !== 16) throw new Error('bad session id');
 		this.#sessionId = sessionId;
@@ -121,6 +145,7 @@ class StreamSession {
 		const arrivedAt = performance.now();
 		switch (m.type) {
 			case 'session-info':
+				this.#phi = m.phi;
 				this.#settle({
 					ok: true,
 					version: 1,
@@ -188,7 +213,7 @@ class StreamSession {
 			case 'file-ack':
 			case 'file-complete':
 			case 'file-abort':
-				// File transfer arrives with the session workspace (issue 7).
+				this.files.onMessage(m);
 				return;
 			case 'consent-request':
 			case 'consent-release':
@@ -229,6 +254,9 @@ class StreamSession {
 			// Denials and revocations take effect whatever their signature says.
 			this.grants.delete(m.capability);
 			state = m.type === 'consent-deny' ? 'denied' : 'revoked';
+			// The agent aborts its side at once; ours stops too (docs/protocol.md, "Consent").
+			if (m.capability === 'file-transfer' && m.type === 'consent-revoke')
+				void this.files.revoked();
 		}
 		this.#requests.delete('requestId' in m ? m.requestId : -1);
 		this.#emit({
@@ -246,6 +274,7 @@ class StreamSession {
 		for (const t of this.#timers) clearInterval(t);
 		this.video.close();
 		this.grants.clear();
+		this.files.closed();
 		const failure = toFailure(info);
 		this.#settle({ ok: false, failure });
 		this.#emitStats();
@@ -267,6 +296,7 @@ class StreamSession {
 
 	async release(capability: Capability) {
 		this.grants.delete(capability);
+		if (capability === 'file-transfer') await this.files.revoked();
 		await this.#send({ type: 'consent-release', capability });
 		this.#emit({ type: 'consent', capability, state: 'released', at: Date.now(), verified: true });
 	}
@@ -376,6 +406,12 @@ const api = {
 	secureAttention: (): InputResult =>
 		session?.input({ type: 'secure-attention' }) ?? { ok: false, code: 'closed' },
 	chat: (text: string) => session?.chat(text) ?? Promise.resolve(-1),
+	/** Uploads a file: refused here without file-transfer consent and always on PHI instruments. */
+	upload: (file: File): Promise<StartResult> =>
+		session?.files.upload(file) ?? Promise.resolve({ ok: false, code: 'closed' }),
+	requestFile: (name: string): Promise<StartResult> =>
+		session?.files.request(name) ?? Promise.resolve({ ok: false, code: 'closed' }),
+	cancelTransfer: (id: number) => session?.files.cancel(id),
 	end: () => session?.end(),
 	stats: (): VideoStats | null => (session ? { ...session.video.stats } : null),
 	/** RGBA pixels of a region of the remote screen as last painted (tests, diagnostics). */

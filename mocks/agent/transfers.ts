@@ -127,15 +127,8 @@ export class AgentFileTransfers {
 	async #onChunk(m: Msg<'file-chunk'>) {
 		const entry = this.#uploads.get(m.transferId);
 		if (!entry) return;
-		const refusal = this.#refusal();
-		if (refusal) {
-			this.#uploads.delete(m.transferId);
-			return this.#abort(
-				m.transferId,
-				refusal === 'denied' ? 'revoked' : refusal,
-				'consent withdrawn'
-			);
-		}
+		// Consent is checked when a transfer starts: one admitted under a grant of scope `once`
+		// finishes; a revocation ends it through abortAll().
 		const { upload } = entry;
 		if (m.offset !== upload.receivedBytes || upload.receivedBytes + m.data.length > upload.size) {
 			this.#uploads.delete(m.transferId);
@@ -190,11 +183,6 @@ export class AgentFileTransfers {
 		if (!out) return;
 		for (let at = offset; at < out.data.length; at += CHUNK_BYTES) {
 			if (out.cancelled) return;
-			const refusal = this.#refusal();
-			if (refusal) {
-				this.#downloads.delete(transferId);
-				return this.#abort(transferId, 'revoked', 'consent withdrawn');
-			}
 			const data = out.data.subarray(at, Math.min(at + CHUNK_BYTES, out.data.length));
 			await this.#send({ type: 'file-chunk', transferId, offset: at, data });
 		}

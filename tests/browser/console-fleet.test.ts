@@ -83,7 +83,7 @@ describe('the fleet', () => {
 		await page.getByLabelText('Search').fill('osaka');
 		await page.getByLabelText('Status').selectOptions('Online only');
 		await expect.element(count()).toHaveTextContent(/^\d{2,3} of 5,000 instruments$/);
-		expect(names().length).toBeGreaterThan(0);
+		await expect.poll(() => names().length).toBeGreaterThan(0);
 		for (const option of document.querySelectorAll('[role=option]')) {
 			expect(option.textContent).toContain('Osaka Laboratory');
 			expect(option.textContent).toContain('Online');

@@ -221,18 +221,28 @@ describe('files through the simulated agent', () => {
 		expect(s.received.some((m) => m.type === 'file-offer' || m.type === 'file-list')).toBe(false);
 	});
 
-	it('spends a once grant on one file', async () => {
+	it('spends a once grant on one file, which still finishes', async () => {
 		const s = await connected();
 		await s.consent('file-transfer', 'once');
+		const data = new Uint8Array(150_000).fill(7);
 		await s.send({
 			type: 'file-offer',
 			transferId: 6,
-			name: 'a.txt',
-			size: 0,
-			sha256: await sha256(new Uint8Array(0)),
+			name: 'a.bin',
+			size: data.length,
+			sha256: await sha256(data),
 			mime: ''
 		});
-		await s.next('file-complete');
+		await s.next('file-accept');
+		for (let at = 0; at < data.length; at += 65536) {
+			await s.send({
+				type: 'file-chunk',
+				transferId: 6,
+				offset: at,
+				data: data.subarray(at, at + 65536)
+			});
+		}
+		expect(await s.next('file-complete')).toMatchObject({ transferId: 6 });
 		await s.send({
 			type: 'file-offer',
 			transferId: 7,

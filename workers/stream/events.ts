@@ -8,6 +8,58 @@ import type { VideoStats } from './video';
 
 export type ConsentState = 'pending' | 'granted' | 'denied' | 'revoked' | 'released';
 
+/** A transfer's life (docs/protocol.md, "Files"); the last five are final. */
+export type TransferState =
+	| 'hashing'
+	| 'requested'
+	| 'offered'
+	| 'sending'
+	| 'receiving'
+	| 'verifying'
+	| 'done'
+	| 'failed'
+	| 'cancelled'
+	| 'revoked';
+
+/** Why a transfer failed: the protocol's abort reasons plus what goes wrong on this side. */
+export type TransferFailure =
+	| 'cancelled'
+	| 'denied'
+	| 'revoked'
+	| 'phi'
+	| 'integrity'
+	| 'io-error'
+	| 'too-large'
+	| 'closed'
+	| 'read-error'
+	| 'bad-name';
+
+export interface TransferView {
+	id: number;
+	direction: 'upload' | 'download';
+	/** Already passed through `safeFileName`: no path, no control or bidi characters. */
+	name: string;
+	size: number;
+	mime: string;
+	/** Bytes acknowledged by the agent (upload) or received (download). */
+	bytes: number;
+	state: TransferState;
+	/** Hex SHA-256 of the whole file, once known. */
+	sha256?: string;
+	reason?: TransferFailure;
+	message?: string;
+}
+
+/** Why the worker would not start a transfer (checked there, not only in the UI). */
+export type TransferRefusal = 'phi' | 'no-consent' | 'closed' | 'bad-name' | 'too-large';
+export type StartResult = { ok: true; id: number } | { ok: false; code: TransferRefusal };
+
+export interface RemoteFile {
+	name: string;
+	size: number;
+	mime: string;
+}
+
 export type SessionEvent =
 	| {
 			type: 'consent';
@@ -24,4 +76,8 @@ export type SessionEvent =
 	| { type: 'chat-ack'; messageId: number }
 	| { type: 'clipboard'; text: string }
 	| { type: 'stats'; video: VideoStats; rttMs: number; agentFps: number; agentKbps: number }
+	| { type: 'transfer'; transfer: TransferView }
+	| { type: 'file-list'; files: RemoteFile[] }
+	/** A verified download; `data` is transferred, not copied. */
+	| { type: 'file-received'; id: number; name: string; mime: string; data: ArrayBuffer }
 	| { type: 'closed'; failure: SessionFailure };

@@ -138,7 +138,8 @@ export class ConnectState {
 				technicianId: technician.id,
 				password: typedPassword,
 				device: { publicKey: device.publicKey, privateKey: device.privateKey },
-				pinnedAgentKey
+				pinnedAgentKey,
+				record: { serial: instrument.serial, site: instrument.site.name }
 			});
 		} catch (error) {
 			// The session module promises values, not exceptions; one that throws is a bug.

@@ -1,17 +1,20 @@
 import { dev } from '$app/environment';
+import { openHistoryDb } from '$lib/history/db';
+import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-session.svelte';
 import { LiveSession } from './live-session.svelte';
 import type { OpenSessionRequest, OpenSessionResult } from './types';
 
-let current: LiveSession | null = null;
+let current: { session: LiveSession; recording: LiveRecording | null } | null = null;
 
 /** The open live session, for the session page (null when none). */
 export function currentSession(): LiveSession | null {
-	return current;
+	return current?.session ?? null;
 }
 
 /**
- * Connects to the instrument's agent through the stream worker and runs the handshake. On
- * success the session stays open for the session page (`currentSession()`).
+ * Connects to the instrument's agent through the stream worker and runs the handshake. Every
+ * step is written to session history as it happens (connect attempt included). On success the
+ * session stays open for the session page (`currentSession()`).
  */
 export async function openSession(req: OpenSessionRequest): Promise<OpenSessionResult> {
 	if (typeof VideoDecoder === 'undefined' || typeof OffscreenCanvas === 'undefined') {
@@ -20,11 +23,40 @@ export async function openSession(req: OpenSessionRequest): Promise<OpenSessionR
 			failure: { code: 'no-webcodecs', message: 'WebCodecs or OffscreenCanvas missing' }
 		};
 	}
-	await current?.end().catch(() => {});
+	await endSession();
 	const session = new LiveSession(req);
+	const recording = await startRecording(session, req);
 	// In dev the broker's relay is a mock in this page; the worker's socket reaches it by a bridge.
 	const bridge = dev ? (await import('$mocks/browser')).relayBridgePort() : null;
 	const result = await session.open(bridge ?? undefined);
-	current = result.ok ? session : null;
+	await recording?.opened(result);
+	current = result.ok ? { session, recording } : null;
+	if (!result.ok) recording?.stop();
 	return result;
+}
+
+/** Ends the open session (goodbye to the agent) and closes its history record. */
+export async function endSession(): Promise<void> {
+	const open = current;
+	current = null;
+	if (!open) return;
+	await open.session.end().catch(() => {});
+	await open.recording?.end();
+}
+
+/** History is kept where the browser allows it; a console without IndexedDB still connects. */
+async function startRecording(session: LiveSession, req: OpenSessionRequest) {
+	try {
+		const db = await openHistoryDb();
+		const started = await recordLiveSession(session, {
+			db,
+			serial: req.record?.serial ?? '',
+			site: req.record?.site ?? '',
+			onError: (failure) => console.warn('[benchside] history write failed', failure)
+		});
+		return started.ok ? started.recording : null;
+	} catch (error) {
+		console.warn('[benchside] session history unavailable', error);
+		return null;
+	}
 }

@@ -5,6 +5,7 @@ import type { StreamWorkerApi, InputResult } from '$workers/stream.worker';
 import StreamWorker from '$workers/stream.worker?worker';
 import type { ConsentState, SessionEvent } from '$workers/stream/events';
 import type { VideoStats } from '$workers/stream/video';
+import { SessionTransfers } from './transfers/transfers.svelte';
 import type { OpenSessionRequest, OpenSessionResult, SessionFailure, SessionInfo } from './types';
 
 export interface ConsentView {
@@ -51,6 +52,8 @@ export class LiveSession {
 	#clipboard = $state.raw('');
 	#closed = $state.raw<SessionFailure | null>(null);
 	#lastPresented = 0;
+	/** File transfers both ways (issue 7); absent from the page on PHI instruments. */
+	readonly transfers = new SessionTransfers();
 
 	constructor(request: OpenSessionRequest) {
 		this.request = request;
@@ -143,6 +146,11 @@ export class LiveSession {
 				};
 				return;
 			}
+			case 'transfer':
+			case 'file-list':
+			case 'file-received':
+				this.transfers.onEvent(e);
+				return;
 			case 'closed':
 				this.#closed = e.failure;
 				return;
@@ -188,6 +196,16 @@ export class LiveSession {
 			...this.#chat,
 			{ from: 'technician', messageId, text, at: Date.now(), delivered: false }
 		];
+	}
+	/** Offers a file to the instrument; the worker refuses without consent or on PHI. */
+	upload(file: File) {
+		return this.#api.upload(file);
+	}
+	requestFile(name: string) {
+		return this.#api.requestFile(name);
+	}
+	cancelTransfer(id: number) {
+		return this.#api.cancelTransfer(id);
 	}
 	nextPaint() {
 		return this.#api.nextPaint();

@@ -19,6 +19,8 @@ export interface OpenSessionRequest {
 	device: { publicKey: Uint8Array; privateKey: CryptoKey };
 	/** The agent's public key from the broker's instrument record: pinned, never from the agent. */
 	pinnedAgentKey: Uint8Array;
+	/** What session history keeps about the instrument (serial and site, as the broker lists them). */
+	record?: { serial: string; site: string };
 }
 
 /** Why a connection attempt or a session ended: every code has a translated message. */

@@ -1,0 +1,106 @@
+/**
+ * The events of a session and their hash chain, as pure functions (no IndexedDB): each event's
+ * hash is SHA-256(prevHash ‖ canonical JSON of {sessionId, seq, at, type, data}), so editing,
+ * removing or reordering one event breaks the chain exactly there.
+ */
+import type { ConsentState } from '$workers/stream/events';
+import type { Capability } from '$lib/protocol/messages';
+import { concat, fromHex, toHex, utf8 } from '$lib/protocol/bytes';
+import { sha256 } from '$lib/protocol/kdf';
+import type { EventRow, JsonValue, SessionOutcome, TransferRow } from './db';
+
+/** The previous hash of a session's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Every kind of event history records, each with its data (plain JSON). */
+export type HistoryEvent =
+	| { type: 'connect-attempt'; data: { attempt: number } }
+	| { type: 'connect-failed'; data: { code: string; message: string } }
+	| { type: 'connected'; data: { agentVersion: string; phi: boolean; capabilities: Capability[] } }
+	| { type: 'consent-requested'; data: { capability: Capability; scope: 'once' | 'session' } }
+	| {
+			type: 'consent-answered';
+			data: {
+				capability: Capability;
+				state: Extract<ConsentState, 'granted' | 'denied' | 'revoked'>;
+				scope: 'once' | 'session' | null;
+				reason: string | null;
+				/** The agent's time in the signed answer (epoch ms), when known. */
+				answeredAt: number | null;
+				/** Whether the agent's signature checked out under the pinned key. */
+				verified: boolean;
+				/** The agent's ECDSA signature (base64url), when the live session hands it on. */
+				signature: string | null;
+			};
+	  }
+	| { type: 'consent-released'; data: { capability: Capability } }
+	| { type: 'control-taken'; data: Record<string, never> }
+	| { type: 'control-released'; data: { by: 'technician' | 'customer' } }
+	| { type: 'chat'; data: { from: 'technician' | 'customer'; messageId: number; text: string } }
+	| {
+			type: 'file';
+			data: {
+				transferId: number;
+				direction: TransferRow['direction'];
+				name: string;
+				size: number;
+				sha256: string;
+				state: TransferRow['state'];
+			};
+	  }
+	| { type: 'error'; data: { code: string; message: string } }
+	| {
+			type: 'end';
+			data: { outcome: Exclude<SessionOutcome, 'open'>; code: string | null };
+	  };
+
+export type HistoryEventType = HistoryEvent['type'];
+
+/**
+ * Canonical JSON (the RFC 8785 shape for the values history stores): object keys sorted by code
+ * unit, no whitespace, numbers and strings as JSON.stringify writes them.
+ */
+export function canonicalJson(value: JsonValue): string {
+	if (value === null || typeof value === 'boolean' || typeof value === 'string')
+		return JSON.stringify(value);
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new RangeError('non-finite number in history event');
+		return JSON.stringify(value);
+	}
+	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+	const keys = Object.keys(value).sort();
+	const parts: string[] = [];
+	for (const k of keys) {
+		const v = value[k];
+		// An undefined member has no JSON form: leave it out, as JSON.stringify would.
+		if (v !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+	}
+	return `{${parts.join(',')}}`;
+}
+
+export type ChainedFields = Pick<EventRow, 'sessionId' | 'seq' | 'at' | 'type' | 'data'>;
+
+/** Hex SHA-256 over the previous hash (32 raw bytes) and the event's canonical JSON. */
+export async function eventHash(prevHash: string, event: ChainedFields): Promise<string> {
+	const { sessionId, seq, at, type, data } = event;
+	const body = utf8.encode(canonicalJson({ sessionId, seq, at, type, data }));
+	return toHex(await sha256(concat(fromHex(prevHash), body)));
+}
+
+export type ChainCheck = { ok: true } | { ok: false; brokenAt: number; reason: ChainBreak };
+export type ChainBreak = 'missing' | 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch';
+
+/** Checks events of one session in seq order; reports the first event that does not hold. */
+export async function checkChain(events: readonly EventRow[]): Promise<ChainCheck> {
+	// A session is created with its first event: none at all means it was removed.
+	if (events.length === 0) return { ok: false, brokenAt: 0, reason: 'missing' };
+	let prev = GENESIS_HASH;
+	for (const [i, e] of events.entries()) {
+		if (e.seq !== i) return { ok: false, brokenAt: i, reason: 'seq-gap' };
+		if (e.prevHash !== prev) return { ok: false, brokenAt: e.seq, reason: 'prev-hash-mismatch' };
+		if ((await eventHash(prev, e)) !== e.hash)
+			return { ok: false, brokenAt: e.seq, reason: 'hash-mismatch' };
+		prev = e.hash;
+	}
+	return { ok: true };
+}

@@ -1,0 +1,167 @@
+/**
+ * The one IndexedDB schema of session history (issue 8). Migrations are ordered
+ * `if (oldVersion < N)` blocks: a block, once shipped, is never edited, and each is tested from a
+ * database built at the version before it (tests/browser/history-store.test.ts).
+ */
+import {
+	openDB,
+	type DBSchema,
+	type IDBPDatabase,
+	type IDBPTransaction,
+	type StoreNames
+} from 'idb';
+import type { Capability } from '$lib/protocol/messages';
+
+export const HISTORY_DB_NAME = 'benchside-history';
+export const HISTORY_VERSION = 2;
+
+export type SessionOutcome = 'completed' | 'failed' | 'interrupted' | 'open';
+
+/** Plain JSON: what an event's data may hold, so its canonical form is well defined. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+export interface SessionRow {
+	/** The broker's session id (text form). */
+	id: string;
+	instrumentId: string;
+	serial: string;
+	site: string;
+	technicianId: string;
+	/** Epoch milliseconds. */
+	startedAt: number;
+	endedAt: number | null;
+	outcome: SessionOutcome;
+	/** Capabilities the customer granted at least once (added in v2). */
+	capabilities: Capability[];
+	ticket?: string;
+}
+
+export interface EventRow {
+	/** Auto-increment key, absent before the row is written. */
+	id?: number;
+	sessionId: string;
+	/** 0, 1, 2, … per session, without gaps. */
+	seq: number;
+	at: number;
+	type: string;
+	data: JsonValue;
+	/** Hex SHA-256 of the previous event of the session (64 zeros for the first). */
+	prevHash: string;
+	hash: string;
+}
+
+/** Placeholder for encrypted, still-encoded video chunks (recording is a later part of issue 8). */
+export interface RecordingRow {
+	sessionId: string;
+	seq: number;
+	key: boolean;
+	timestamp: number;
+	iv: Uint8Array;
+	ciphertext: Uint8Array;
+}
+
+export interface TransferRow {
+	sessionId: string;
+	transferId: number;
+	/** As the live session names them: upload is to the instrument. */
+	direction: 'upload' | 'download';
+	name: string;
+	size: number;
+	/** Hex SHA-256 of the file's bytes (empty when it failed before it was known). */
+	sha256: string;
+	/** How the transfer ended: history records a file once its fate is known. */
+	state: 'done' | 'failed' | 'cancelled' | 'revoked';
+}
+
+/** An audit event waiting to be sent to the broker; `id` doubles as the idempotency key. */
+export interface OutboxRow {
+	id: string;
+	event: Omit<EventRow, 'id'>;
+	attempts: number;
+	nextAttemptAt: number;
+}
+
+export interface HistorySchema extends DBSchema {
+	sessions: {
+		key: string;
+		value: SessionRow;
+		indexes: {
+			'by-startedAt': number;
+			'by-instrumentId': [string, number];
+			'by-technicianId': [string, number];
+			'by-outcome': [string, number];
+		};
+	};
+	events: {
+		key: number;
+		value: EventRow;
+		indexes: { 'by-session-seq': [string, number] };
+	};
+	recordings: {
+		key: [string, number];
+		value: RecordingRow;
+	};
+	transfers: {
+		key: [string, number];
+		value: TransferRow;
+		indexes: { 'by-sha256': string };
+	};
+	outbox: {
+		key: string;
+		value: OutboxRow;
+		indexes: { 'by-nextAttemptAt': number };
+	};
+}
+
+export type HistoryDb = IDBPDatabase<HistorySchema>;
+
+type UpgradeTx = IDBPTransaction<HistorySchema, StoreNames<HistorySchema>[], 'versionchange'>;
+
+/** Version 1: sessions (without capabilities) and their events. */
+function toV1(db: HistoryDb) {
+	const sessions = db.createObjectStore('sessions', { keyPath: 'id' });
+	sessions.createIndex('by-startedAt', 'startedAt');
+	const events = db.createObjectStore('events', { keyPath: 'id', autoIncrement: true });
+	// Unique: two writers can never both append seq N to one session.
+	events.createIndex('by-session-seq', ['sessionId', 'seq'], { unique: true });
+}
+
+/** Version 2: the other stores, the filter indexes, and `capabilities` on every session. */
+async function toV2(db: HistoryDb, tx: UpgradeTx) {
+	db.createObjectStore('recordings', { keyPath: ['sessionId', 'seq'] });
+	db.createObjectStore('transfers', { keyPath: ['sessionId', 'transferId'] }).createIndex(
+		'by-sha256',
+		'sha256'
+	);
+	db.createObjectStore('outbox', { keyPath: 'id' }).createIndex(
+		'by-nextAttemptAt',
+		'nextAttemptAt'
+	);
+	const sessions = tx.objectStore('sessions');
+	// Compound with startedAt, so a filtered list is already in date order and pages by cursor.
+	sessions.createIndex('by-instrumentId', ['instrumentId', 'startedAt']);
+	sessions.createIndex('by-technicianId', ['technicianId', 'startedAt']);
+	sessions.createIndex('by-outcome', ['outcome', 'startedAt']);
+	for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {
+		if (!Array.isArray(cursor.value.capabilities))
+			await cursor.update({ ...cursor.value, capabilities: [] });
+	}
+}
+
+/** Opens (and migrates) the history database; `version` below the current one is for tests. */
+export function openHistoryDb(
+	name = HISTORY_DB_NAME,
+	version = HISTORY_VERSION
+): Promise<HistoryDb> {
+	const opening: Promise<HistoryDb> = openDB<HistorySchema>(name, version, {
+		async upgrade(db, oldVersion, newVersion, tx) {
+			if (oldVersion < 1) toV1(db);
+			if (oldVersion < 2 && (newVersion ?? HISTORY_VERSION) >= 2) await toV2(db, tx);
+		},
+		blocking() {
+			// Another tab needs a newer schema: step aside rather than block its upgrade.
+			void opening.then((db) => db.close());
+		}
+	});
+	return opening;
+}

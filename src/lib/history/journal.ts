@@ -1,0 +1,131 @@
+/**
+ * Appending to a session's chain, one IndexedDB transaction per event: the event, its outbox row
+ * and any change to the session (or a transfer) commit together or not at all. The hash is
+ * computed before the transaction opens, because awaiting WebCrypto inside one lets it commit.
+ */
+import { GENESIS_HASH, checkChain, eventHash, type ChainCheck, type HistoryEvent } from './chain';
+import type { EventRow, HistoryDb, SessionRow, TransferRow } from './db';
+
+/** The last event written to a session; `seq: -1` before the first. */
+export interface ChainHead {
+	seq: number;
+	hash: string;
+}
+export const EMPTY_HEAD: ChainHead = { seq: -1, hash: GENESIS_HASH };
+
+export type WriteFailureCode =
+	/** The browser refused the write for lack of space; nothing of it was kept. */
+	| 'quota'
+	/** Someone else appended to this session (another tab): the chain head moved. */
+	| 'chain-conflict'
+	| 'unknown-session'
+	| 'session-closed'
+	| 'storage';
+export type WriteFailure = { ok: false; code: WriteFailureCode; message: string };
+export type WriteResult = { ok: true; head: ChainHead; event: EventRow } | WriteFailure;
+
+export interface AppendOptions {
+	/** Creates the session in the same transaction as its first event. */
+	create?: SessionRow;
+	/** Changes to the session row that travel with this event. */
+	update?: (session: SessionRow) => SessionRow;
+	transfer?: TransferRow;
+}
+
+class Refused extends Error {
+	constructor(readonly code: WriteFailureCode) {
+		super(code);
+	}
+}
+
+const sessionRange = (sessionId: string) =>
+	IDBKeyRange.bound([sessionId, -Infinity], [sessionId, Infinity]);
+
+/** Reads the head of a session's chain (its last event). */
+export async function readHead(db: HistoryDb, sessionId: string): Promise<ChainHead> {
+	const cursor = await db
+		.transaction('events')
+		.store.index('by-session-seq')
+		.openCursor(sessionRange(sessionId), 'prev');
+	return cursor ? { seq: cursor.value.seq, hash: cursor.value.hash } : EMPTY_HEAD;
+}
+
+export async function appendEvent(
+	db: HistoryDb,
+	sessionId: string,
+	head: ChainHead,
+	event: HistoryEvent & { at: number },
+	options: AppendOptions = {}
+): Promise<WriteResult> {
+	const seq = head.seq + 1;
+	const chained = { sessionId, seq, at: event.at, type: event.type, data: event.data };
+	const row: EventRow = {
+		...chained,
+		prevHash: head.hash,
+		hash: await eventHash(head.hash, chained)
+	};
+	const tx = db.transaction(['sessions', 'events', 'outbox', 'transfers'], 'readwrite');
+	const sessions = tx.objectStore('sessions');
+	let pending: Promise<unknown>[] = [];
+	try {
+		if (options.create) {
+			if (head.seq !== -1) throw new Refused('chain-conflict');
+			pending.push(sessions.add(options.create));
+		} else {
+			const session = await sessions.get(sessionId);
+			if (!session) throw new Refused('unknown-session');
+			if (session.outcome !== 'open') throw new Refused('session-closed');
+			const last = await tx
+				.objectStore('events')
+				.index('by-session-seq')
+				.openCursor(sessionRange(sessionId), 'prev');
+			if ((last?.value.seq ?? -1) !== head.seq || (last?.value.hash ?? GENESIS_HASH) !== head.hash)
+				throw new Refused('chain-conflict');
+			if (options.update) pending.push(sessions.put(options.update(session)));
+		}
+		pending.push(tx.objectStore('events').add(row));
+		// The outbox row is the audit copy of this very event: sent later, in batches, by id.
+		pending.push(
+			tx.objectStore('outbox').put({
+				id: crypto.randomUUID(),
+				event: row,
+				attempts: 0,
+				nextAttemptAt: event.at
+			})
+		);
+		if (options.transfer) pending.push(tx.objectStore('transfers').put(options.transfer));
+		await Promise.all([...pending, tx.done]);
+		pending = [];
+		return { ok: true, head: { seq, hash: row.hash }, event: row };
+	} catch (error) {
+		try {
+			tx.abort();
+		} catch {
+			// Already aborted by the browser (a failed request aborts its transaction).
+		}
+		// The rejected requests and tx.done must not surface as unhandled rejections.
+		for (const p of pending) p.catch(() => {});
+		tx.done.catch(() => {});
+		return failure(error);
+	}
+}
+
+function failure(error: unknown): WriteFailure {
+	if (error instanceof Refused) return { ok: false, code: error.code, message: error.code };
+	const name = error instanceof DOMException ? error.name : '';
+	const message = error instanceof Error ? error.message : String(error);
+	if (name === 'QuotaExceededError') return { ok: false, code: 'quota', message };
+	// The unique [sessionId, seq] index or an existing session id: another writer got there first.
+	if (name === 'ConstraintError') return { ok: false, code: 'chain-conflict', message };
+	return { ok: false, code: 'storage', message };
+}
+
+/** All events of a session, in seq order. */
+export function sessionEvents(db: HistoryDb, sessionId: string): Promise<EventRow[]> {
+	return db.getAllFromIndex('events', 'by-session-seq', sessionRange(sessionId));
+}
+
+/** Recomputes a session's chain and says where it first breaks. */
+export async function verifySession(db: HistoryDb, sessionId: string): Promise<ChainCheck> {
+	return checkChain(await sessionEvents(db, sessionId));
+}

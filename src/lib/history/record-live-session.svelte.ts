@@ -1,0 +1,172 @@
+/**
+ * Records a live session into history by watching its rune state. Effects, not polling: each
+ * worker event arrives as its own MessagePort task and Svelte flushes effects between tasks, so
+ * every consent transition and chat line is seen once, when it happens, at no idle cost.
+ */
+import { untrack } from 'svelte';
+import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
+import type { LiveSession } from '$lib/session/live-session.svelte';
+import type { OpenSessionResult, SessionFailure, SessionInfo } from '$lib/session/types';
+import type { ConsentState } from '$workers/stream/events';
+import type { HistoryDb, SessionOutcome } from './db';
+import type { WriteFailure, WriteResult } from './journal';
+import { HistoryRecorder } from './recorder';
+
+/** What is read of a `LiveSession` (structural, so a test can stand in for one). */
+export interface RecordableSession {
+	readonly request: { sessionIdText: string; instrumentId: string; technicianId: string };
+	readonly info: SessionInfo | null;
+	readonly consent: Partial<Record<Capability, RecordableConsent>>;
+	readonly chat: readonly { from: 'technician' | 'customer'; messageId: number; text: string }[];
+	readonly closed: SessionFailure | null;
+}
+// LiveSession must stay recordable: this stops compiling if the two drift apart.
+const _liveSessionFits = (s: LiveSession): RecordableSession => s;
+
+export interface RecordableConsent {
+	state: ConsentState;
+	at: number;
+	scope?: 'once' | 'session';
+	reason?: string;
+	verified: boolean;
+	/** Recorded once the live session hands the agent's signature on with the answer. */
+	signature?: Uint8Array;
+}
+
+export interface RecordMeta {
+	db: HistoryDb;
+	serial: string;
+	site: string;
+	ticket?: string;
+	/** Writes that fail (quota above all) are reported, never thrown into an effect. */
+	onError?: (failure: WriteFailure) => void;
+	now?: () => number;
+}
+
+export interface LiveRecording {
+	readonly recorder: HistoryRecorder;
+	/** The result of `LiveSession.open()`: a failure is recorded and ends the session. */
+	opened(result: OpenSessionResult): Promise<void>;
+	/** After `LiveSession.end()`: the final event, then the effects stop. */
+	end(outcome?: Exclude<SessionOutcome, 'open'>): Promise<void>;
+	/** Resolves once everything seen so far is written. */
+	settled(): Promise<void>;
+	stop(): void;
+}
+
+export async function recordLiveSession(
+	session: RecordableSession,
+	meta: RecordMeta
+): Promise<{ ok: true; recording: LiveRecording } | WriteFailure> {
+	const { request } = session;
+	const started = await HistoryRecorder.start(
+		meta.db,
+		{
+			sessionId: request.sessionIdText,
+			instrumentId: request.instrumentId,
+			technicianId: request.technicianId,
+			serial: meta.serial,
+			site: meta.site,
+			...(meta.ticket ? { ticket: meta.ticket } : {})
+		},
+		meta.now
+	);
+	if (!started.ok) return started;
+	const recorder = started.recorder;
+	const report = (result: WriteResult) => {
+		if (!result.ok && result.code !== 'session-closed') (meta.onError ?? console.error)(result);
+	};
+	let last = Promise.resolve();
+	const track = (write: Promise<WriteResult>) => {
+		last = write.then(report);
+	};
+
+	// Bookkeeping of what was written, read only inside untrack(): deliberately not reactive.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	const seenConsent = new Map<Capability, RecordableConsent>();
+	const onConsent = (consent: RecordableSession['consent']) => {
+		for (const capability of CAPABILITIES) {
+			const view = consent[capability];
+			const before = seenConsent.get(capability);
+			if (!view || before === view) continue;
+			seenConsent.set(capability, view);
+			if (view.state === 'pending')
+				track(recorder.consentRequested(capability, view.scope ?? 'session'));
+			else if (view.state === 'released') track(recorder.consentReleased(capability));
+			else
+				track(
+					recorder.consentAnswered({
+						capability,
+						state: view.state,
+						verified: view.verified,
+						scope: view.scope,
+						reason: view.reason,
+						signature: view.signature,
+						at: view.at
+					})
+				);
+			if (capability !== 'control') continue;
+			if (view.state === 'granted' && view.verified) track(recorder.controlTaken());
+			else if (before?.state === 'granted' && view.state !== 'pending')
+				track(recorder.controlReleased(view.state === 'released' ? 'technician' : 'customer'));
+		}
+	};
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	const seenChat = new Set<string>();
+	const onChat = (chat: RecordableSession['chat']) => {
+		for (const line of chat) {
+			const key = `${line.from}:${line.messageId}`;
+			if (seenChat.has(key)) continue;
+			seenChat.add(key);
+			track(recorder.chat(line.from, line.messageId, line.text));
+		}
+	};
+
+	// Assigned below; an effect may only call it once the root exists.
+	let stop = () => {};
+	let finishing = false;
+	const finish = async (outcome: Exclude<SessionOutcome, 'open'>, code: string | null) => {
+		if (finishing) return last;
+		finishing = true;
+		stop();
+		track(recorder.end(outcome, code));
+		await last;
+	};
+
+	stop = $effect.root(() => {
+		$effect(() => {
+			const consent = session.consent;
+			untrack(() => onConsent(consent));
+		});
+		$effect(() => {
+			const chat = session.chat;
+			untrack(() => onChat(chat));
+		});
+		$effect(() => {
+			const info = session.info;
+			if (info) untrack(() => track(recorder.connected(info)));
+		});
+		$effect(() => {
+			const closed = session.closed;
+			// 'goodbye' is the agent ending the session in order (the customer closed it).
+			if (closed)
+				untrack(() => void finish(closed.code === 'goodbye' ? 'completed' : 'failed', closed.code));
+		});
+	});
+
+	const recording: LiveRecording = {
+		recorder,
+		async opened(result) {
+			if (result.ok) return;
+			track(recorder.connectFailed(result.failure.code, result.failure.message));
+			await finish('failed', result.failure.code);
+		},
+		end: (outcome = 'completed') => finish(outcome, null),
+		settled: async () => {
+			await recorder.settled();
+			await last;
+		},
+		stop
+	};
+	return { ok: true, recording };
+}

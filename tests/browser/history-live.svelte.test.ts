@@ -1,0 +1,117 @@
+/**
+ * recordLiveSession against a stand-in with the same rune state as LiveSession: each change the
+ * worker would cause (one MessagePort task each, so one effect flush each) lands as one event.
+ */
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deleteDB } from 'idb';
+import { openHistoryDb, type HistoryDb } from '$lib/history/db';
+import { sessionEvents, verifySession } from '$lib/history/journal';
+import {
+	recordLiveSession,
+	type RecordableConsent,
+	type RecordableSession
+} from '$lib/history/record-live-session.svelte';
+import { base64urlEncode } from '$lib/protocol/base64url';
+import type { Capability } from '$lib/protocol/messages';
+import type { SessionFailure, SessionInfo } from '$lib/session/types';
+
+class StandIn implements RecordableSession {
+	readonly request = { sessionIdText: 'live-1', instrumentId: 'ins-3317', technicianId: 'tech-7' };
+	info = $state.raw<SessionInfo | null>(null);
+	consent = $state.raw<Partial<Record<Capability, RecordableConsent>>>({});
+	chat = $state.raw<{ from: 'technician' | 'customer'; messageId: number; text: string }[]>([]);
+	closed = $state.raw<SessionFailure | null>(null);
+}
+
+let db: HistoryDb;
+let name = '';
+afterEach(async () => {
+	db.close();
+	await deleteDB(name);
+});
+
+async function setUp() {
+	name = `history-live-${crypto.randomUUID()}`;
+	db = await openHistoryDb(name);
+	const session = new StandIn();
+	const result = await recordLiveSession(session, { db, serial: 'CA-0042', site: 'Lyon' });
+	if (!result.ok) throw new Error(result.code);
+	return { session, recording: result.recording };
+}
+
+describe('recording a live session', () => {
+	it('records connection, consent with its signature, control, chat and the closure', async () => {
+		const { session, recording } = await setUp();
+		const step = (change: () => void) => {
+			change();
+			flushSync();
+		};
+		step(() => {
+			session.info = {
+				instrumentId: 'ins-3317',
+				agentVersion: '2.1.0',
+				phi: false,
+				capabilities: ['view', 'control'],
+				screens: [],
+				codecs: ['avc1.42E01F']
+			};
+		});
+		step(() => (session.consent = { control: { state: 'pending', at: 1, verified: true } }));
+		const signature = new Uint8Array(64).fill(1);
+		step(
+			() =>
+				(session.consent = {
+					control: { state: 'granted', at: 2, scope: 'session', verified: true, signature }
+				})
+		);
+		step(() => (session.chat = [{ from: 'customer', messageId: 1, text: 'go ahead' }]));
+		step(
+			() => (session.chat = [...session.chat, { from: 'technician', messageId: 1, text: 'ok' }])
+		);
+		step(() => (session.consent = { control: { state: 'revoked', at: 3, verified: true } }));
+		step(() => (session.closed = { code: 'goodbye', message: 'customer ended the session' }));
+		await recording.settled();
+
+		const events = await sessionEvents(db, 'live-1');
+		expect(events.map((e) => e.type)).toEqual([
+			'connect-attempt',
+			'connected',
+			'consent-requested',
+			'consent-answered',
+			'control-taken',
+			'chat',
+			'chat',
+			'consent-answered',
+			'control-released',
+			'end'
+		]);
+		expect(events[3]!.data).toMatchObject({ state: 'granted', verified: true, answeredAt: 2 });
+		expect(events[3]!.data).toMatchObject({ signature: base64urlEncode(signature) });
+		expect(events[8]!.data).toEqual({ by: 'customer' });
+		expect(events[9]!.data).toEqual({ outcome: 'completed', code: 'goodbye' });
+		expect(await db.get('sessions', 'live-1')).toMatchObject({
+			outcome: 'completed',
+			capabilities: ['control'],
+			serial: 'CA-0042'
+		});
+		expect(await verifySession(db, 'live-1')).toEqual({ ok: true });
+
+		// Effects have stopped: later changes are not recorded.
+		step(() => (session.chat = [...session.chat, { from: 'customer', messageId: 2, text: 'x' }]));
+		await recording.settled();
+		expect(await sessionEvents(db, 'live-1')).toHaveLength(10);
+	});
+
+	it('records a failed open as a connect failure that ends the session', async () => {
+		const { recording } = await setUp();
+		await recording.opened({ ok: false, failure: { code: 'unreachable', message: 'no route' } });
+		const events = await sessionEvents(db, 'live-1');
+		expect(events.map((e) => [e.type, e.data])).toEqual([
+			['connect-attempt', { attempt: 1 }],
+			['connect-failed', { code: 'unreachable', message: 'no route' }],
+			['end', { outcome: 'failed', code: 'unreachable' }]
+		]);
+		expect((await db.get('sessions', 'live-1'))?.outcome).toBe('failed');
+	});
+});
