@@ -265,6 +265,9 @@ class StreamSession {
 			state,
 			at: m.at,
 			verified,
+			// Kept by session history as proof of what the customer answered (the agent's signature).
+			signature: m.signature,
+			...('requestId' in m ? { requestId: m.requestId } : {}),
 			...(m.type === 'consent-grant' ? { scope: m.scope } : {}),
 			...(m.type === 'consent-deny' ? { reason: m.reason } : {})
 		});

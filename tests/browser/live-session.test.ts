@@ -174,4 +174,70 @@ describe('the live screen', () => {
 		expect(await session.pointer(1, 1, 0, 'move')).toEqual({ ok: false, code: 'closed' });
 		agent.setScenario('none');
 	});
+
+	it('writes the session to history as it happens, with the agent’s signed consent as proof', async () => {
+		clock.advance(60_000);
+		const { openHistoryDb } = await import('$lib/history/db');
+		const { recordLiveSession } = await import('$lib/history/record-live-session.svelte');
+		const { verifyConsent } = await import('$lib/protocol/consent');
+		const { base64urlDecode } = await import('$lib/protocol/base64url');
+		const db = await openHistoryDb(`history-live-${Date.now()}`);
+		const agent = world.agents.get(INSTRUMENT)!;
+		const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
+		if (!created.ok) throw new Error(JSON.stringify(created.body));
+		const session = new LiveSession({
+			relayUrl: created.body.relayUrl,
+			sessionIdText: created.body.sessionId,
+			accessToken: technician.token,
+			instrumentId: INSTRUMENT,
+			technicianId: technician.technicianId,
+			password: agent.password(),
+			device: technician.device,
+			pinnedAgentKey: agent.identity.publicKey
+		});
+		const started = await recordLiveSession(session, {
+			db,
+			serial: 'CX9-19-03317',
+			site: 'Klinikum Nord'
+		});
+		if (!started.ok) throw new Error(started.code);
+		const bridge = new MessageChannel();
+		serveRelayBridge(world.relay, bridge.port1);
+		await started.recording.opened(
+			await session.open({ port: bridge.port2, relayBase: world.relayBase })
+		);
+		await session.requestConsent('view');
+		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
+		await started.recording.settled();
+		const events = await db.getAllFromIndex(
+			'events',
+			'by-session-seq',
+			IDBKeyRange.bound([created.body.sessionId, 0], [created.body.sessionId, Infinity])
+		);
+		const answer = events.find((e) => e.type === 'consent-answered')!;
+		const data = answer.data as {
+			capability: 'view';
+			scope: 'session';
+			requestId: number;
+			answeredAt: number;
+			signature: string;
+		};
+		const proof = {
+			type: 'consent-grant' as const,
+			requestId: data.requestId,
+			capability: data.capability,
+			scope: data.scope,
+			at: data.answeredAt,
+			signature: base64urlDecode(data.signature)!
+		};
+		expect(
+			await verifyConsent(agent.identity.publicKey, base64urlDecode(created.body.sessionId)!, proof)
+		).toBe(true);
+		expect(events.map((e) => e.type)).toEqual(
+			expect.arrayContaining(['consent-requested', 'consent-answered'])
+		);
+		await session.end();
+		await started.recording.end();
+		db.close();
+	});
 });

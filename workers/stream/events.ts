@@ -70,6 +70,9 @@ export type SessionEvent =
 			at: number;
 			/** The agent's signature over the answer checked out under the pinned key. */
 			verified: boolean;
+			/** The agent's signature itself, for answers from the agent. */
+			signature?: Uint8Array;
+			requestId?: number;
 	  }
 	| { type: 'video'; screenId: number; codec: string; width: number; height: number }
 	| { type: 'chat'; from: 'customer'; messageId: number; text: string; at: number }

@@ -27,6 +27,7 @@ export type HistoryEvent =
 				reason: string | null;
 				/** The agent's time in the signed answer (epoch ms), when known. */
 				answeredAt: number | null;
+				requestId: number | null;
 				/** Whether the agent's signature checked out under the pinned key. */
 				verified: boolean;
 				/** The agent's ECDSA signature (base64url), when the live session hands it on. */

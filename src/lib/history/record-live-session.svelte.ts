@@ -31,6 +31,7 @@ export interface RecordableConsent {
 	verified: boolean;
 	/** Recorded once the live session hands the agent's signature on with the answer. */
 	signature?: Uint8Array;
+	requestId?: number;
 }
 
 export interface RecordMeta {
@@ -102,6 +103,7 @@ export async function recordLiveSession(
 						scope: view.scope,
 						reason: view.reason,
 						signature: view.signature,
+						requestId: view.requestId,
 						at: view.at
 					})
 				);

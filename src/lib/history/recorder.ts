@@ -105,6 +105,7 @@ export class HistoryRecorder {
 		scope?: 'once' | 'session' | undefined;
 		reason?: string | undefined;
 		signature?: Uint8Array | undefined;
+		requestId?: number | undefined;
 		at?: number | undefined;
 	}) {
 		const { capability, state, verified } = answer;
@@ -117,6 +118,7 @@ export class HistoryRecorder {
 				scope: answer.scope ?? null,
 				reason: answer.reason ?? null,
 				answeredAt: answer.at ?? null,
+				requestId: answer.requestId ?? null,
 				signature: answer.signature ? base64urlEncode(answer.signature) : null
 			}
 		};

@@ -14,6 +14,9 @@ export interface ConsentView {
 	scope?: 'once' | 'session';
 	reason?: string;
 	verified: boolean;
+	/** The agent's signature over its answer (ECDSA P-256), kept in history as proof. */
+	signature?: Uint8Array;
+	requestId?: number;
 }
 
 export interface ChatLine {
@@ -114,6 +117,8 @@ export class LiveSession {
 				const view: ConsentView = { state: e.state, at: e.at, verified: e.verified };
 				if (e.scope) view.scope = e.scope;
 				if (e.reason) view.reason = e.reason;
+				if (e.signature) view.signature = e.signature;
+				if (e.requestId !== undefined) view.requestId = e.requestId;
 				this.#consent = { ...this.#consent, [e.capability]: view };
 				return;
 			}
