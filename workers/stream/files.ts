@@ -255,7 +255,8 @@ export class FileTransfers {
 			const offset = t.next;
 			const end = Math.min(offset + CHUNK_BYTES, data.length);
 			t.next = end;
-			// TODO(protocol): seal into a `draft('file-chunk')` once ConsoleConnection exposes it.
+			// One copy of the slice into the record body; a draft would not save it, since the file
+			// is already in memory (drafts pay off when the source writes in place, like the encoder).
 			void this.#host.send({
 				type: 'file-chunk',
 				transferId: t.view.id,
