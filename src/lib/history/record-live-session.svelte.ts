@@ -5,9 +5,8 @@
  */
 import { untrack } from 'svelte';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
-import type { LiveSession } from '$lib/session/live-session.svelte';
+import type { ConsentView, LiveSession } from '$lib/session/live-session.svelte';
 import type { OpenSessionResult, SessionFailure, SessionInfo } from '$lib/session/types';
-import type { ConsentState } from '$workers/stream/events';
 import type { HistoryDb, SessionOutcome } from './db';
 import type { WriteFailure, WriteResult } from './journal';
 import { HistoryRecorder } from './recorder';
@@ -23,16 +22,8 @@ export interface RecordableSession {
 // LiveSession must stay recordable: this stops compiling if the two drift apart.
 const _liveSessionFits = (s: LiveSession): RecordableSession => s;
 
-export interface RecordableConsent {
-	state: ConsentState;
-	at: number;
-	scope?: 'once' | 'session';
-	reason?: string;
-	verified: boolean;
-	/** Recorded once the live session hands the agent's signature on with the answer. */
-	signature?: Uint8Array;
-	requestId?: number;
-}
+/** A consent answer as the live session shows it (one definition: `ConsentView`). */
+export type RecordableConsent = ConsentView;
 
 export interface RecordMeta {
 	db: HistoryDb;
