@@ -51,3 +51,11 @@ export function randomPayload(length: number): Uint8Array<ArrayBuffer> {
 	}
 	return out;
 }
+
+/** The p-th percentile (0–100) by nearest rank: a value that was measured, never interpolated. */
+export function percentile(values: readonly number[], p: number): number {
+	if (values.length === 0) throw new Error('percentile of nothing');
+	const sorted = [...values].sort((a, b) => a - b);
+	const rank = Math.ceil((p / 100) * sorted.length);
+	return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}

@@ -24,3 +24,15 @@ export interface BenchPage {
 	list(): string[];
 	run(file: string): Promise<Figure[]>;
 }
+
+/** What the page's renderer main thread ran between two `benchsideTrace` calls (lib/trace.mjs). */
+export interface MainThreadTrace {
+	tasks: number;
+	/** Thread (CPU) time of the top-level tasks; wall time where the trace has no thread time. */
+	threadMs: number;
+	wallMs: number;
+	threadTime: boolean;
+}
+
+/** Given to the page by bench/run.mjs: Chromium's trace, for main-thread time. */
+export type BenchTrace = (command: 'start' | 'stop') => Promise<MainThreadTrace | null>;

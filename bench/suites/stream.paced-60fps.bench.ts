@@ -1,0 +1,7 @@
+/**
+ * Issue 5, part 2: the stream fed at 60 frames/s, ceiling and pipeline side by side. See stream/paced.ts and bench/README.md.
+ */
+import type { Report } from '../lib/types';
+import { runPaced } from './stream/paced';
+
+export const run = (report: Report) => runPaced(report, 60);
