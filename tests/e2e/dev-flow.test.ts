@@ -1,0 +1,113 @@
+/**
+ * `npm run dev` as a newcomer meets it: the console on its mocks, the whole flow with no server.
+ * A real dev server, real Chromium, and the dev panel playing the authenticator app, the approval
+ * e-mail and the customer who reads out the one-time password.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBrowser } from './browser';
+
+async function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const s = createServer().listen(0, '127.0.0.1', () => {
+			const address = s.address();
+			s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+let dev: ChildProcess;
+let devUrl = '';
+
+beforeAll(async () => {
+	const port = await freePort();
+	devUrl = `http://127.0.0.1:${port}`;
+	dev = spawn(
+		'node_modules/.bin/vite',
+		['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+		{
+			stdio: ['ignore', 'pipe', 'pipe'],
+			env: { ...process.env, NODE_ENV: 'development' }
+		}
+	);
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error('vite dev did not start within 60 s')), 60_000);
+		dev.stdout?.on('data', (chunk: Buffer) => {
+			if (chunk.toString().includes('Local:')) {
+				clearTimeout(timer);
+				resolve();
+			}
+		});
+		dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}`)));
+	});
+}, 90_000);
+
+afterAll(() => {
+	dev?.kill();
+});
+
+describe('npm run dev: the whole flow on the mocks', () => {
+	const e2e = useBrowser();
+
+	it(
+		'signs in with two factors, approves the device, connects and shows the instrument',
+		{ timeout: 180_000 },
+		async () => {
+			const { page } = e2e;
+			await page.goto(devUrl);
+			await page.getByRole('button', { name: /Dev panel/ }).click();
+			const totp = async () => (await page.getByTestId('totp').first().textContent())!.trim();
+			const signIn = async () => {
+				await page.getByLabel('E-mail').fill('camille.martin@benchside.test');
+				await page.getByLabel('Password', { exact: true }).fill('bench-demo-camille');
+				await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+				const code = page.locator('input[autocomplete="one-time-code"]');
+				await code.waitFor({ timeout: 30_000 });
+				await code.fill(await totp());
+				await page.keyboard.press('Enter');
+			};
+			await signIn();
+			await page
+				.getByRole('heading', { name: /waiting for approval/ })
+				.waitFor({ timeout: 30_000 });
+			await e2e.shot('dev-1-device-waiting');
+			await page.locator('[data-dev-panel] button', { hasText: 'Approve' }).first().click();
+			await page
+				.getByRole('heading', { name: 'This browser is approved' })
+				.waitFor({ timeout: 60_000 });
+			// A code is good once: the second sign-in needs the next one.
+			const used = await totp();
+			await expect.poll(totp, { timeout: 35_000, interval: 500 }).not.toBe(used);
+			await signIn();
+			await page.getByRole('heading', { name: 'Instruments' }).waitFor({ timeout: 30_000 });
+			await e2e.shot('dev-2-fleet');
+
+			await page
+				.locator('[data-dev-panel] select[aria-label="Instrument"]')
+				.selectOption('ins-3317');
+			const otp = (await page.getByTestId('otp').textContent())!.trim();
+			await page.getByRole('button', { name: /Dev panel/ }).click();
+			await page.getByText('Chemistry analyser CX-3317').click();
+			await page.getByLabel('One-time password').fill(otp);
+			await page.getByRole('button', { name: 'Connect', exact: true }).click();
+			await page
+				.getByRole('heading', { name: 'Connected to Chemistry analyser CX-3317' })
+				.waitFor({ timeout: 60_000 });
+
+			await page.locator('li[data-capability="view"] button').click();
+			await page.getByRole('button', { name: 'Statistics' }).click();
+			const stats = page.getByLabel('Statistics', { exact: true }).last();
+			await expect
+				.poll(async () => (await stats.textContent()) ?? '', { timeout: 60_000 })
+				.toContain('1920×1080');
+			await expect
+				.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 })
+				.toMatch(/vp09|av01|avc1|vp8/);
+			await page.locator('li[data-capability="control"] button').click();
+			await page.getByText('In control').waitFor({ timeout: 30_000 });
+			await e2e.shot('dev-3-live-session');
+			expect(e2e.errors).toEqual([]);
+		}
+	);
+});
