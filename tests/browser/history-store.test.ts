@@ -125,6 +125,7 @@ describe('history recorder', () => {
 			scope: 'session',
 			reason: null,
 			answeredAt: null,
+			requestId: null,
 			verified: true,
 			signature: base64urlEncode(signature)
 		});

@@ -18,7 +18,7 @@ import {
 } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
 import { createMockWorld, type MockWorld } from '$mocks/world';
-import { signedInTechnician, testClock } from '../shared/world-flow';
+import { openLiveSession, signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const INSTRUMENT = 'ins-3317'; // chemistry analyser, no PHI, one 1920x1080 screen
@@ -38,25 +38,12 @@ beforeAll(async () => {
 afterAll(() => world.dispose());
 
 async function connect(password?: string, options: { pinned?: Uint8Array } = {}) {
-	const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
-	if (!created.ok) throw new Error(JSON.stringify(created.body));
-	const record = world.broker.instruments().find((i) => i.id === INSTRUMENT)!;
-	const agent = world.agents.get(INSTRUMENT)!;
-	const session = new LiveSession({
-		relayUrl: created.body.relayUrl,
-		sessionIdText: created.body.sessionId,
-		accessToken: technician.token,
-		instrumentId: record.id,
-		technicianId: technician.technicianId,
-		password: password ?? agent.password(),
-		device: technician.device,
-		pinnedAgentKey: options.pinned ?? agent.identity.publicKey
+	const live = await openLiveSession(world, technician, INSTRUMENT, {
+		...options,
+		...(password ? { password } : {})
 	});
-	const bridge = new MessageChannel();
-	serveRelayBridge(world.relay, bridge.port1);
-	document.body.append(session.canvas);
-	const result = await session.open({ port: bridge.port2, relayBase: world.relayBase });
-	return { session, result, agent, sessionId: created.body.sessionId };
+	document.body.append(live.session.canvas);
+	return live;
 }
 
 /** Ends a session and waits until the broker has seen its socket close (the relay is async). */

@@ -12,12 +12,11 @@ import FilesPanel from '$lib/session/transfers/FilesPanel.svelte';
 import type { InstrumentAgent } from '$mocks/agent/agent';
 import { createBrowserScreenSource } from '$mocks/agent/screen/browser-source';
 import { lazyScreenSource } from '$mocks/agent/screen/lazy';
-import { serveRelayBridge } from '$mocks/relay-bridge';
 import type { AppMessage } from '$lib/protocol/messages';
 import type { SessionEvent } from '$workers/stream/events';
 import { CHUNK_BYTES, FileTransfers, WINDOW_CHUNKS } from '$workers/stream/files';
 import { createMockWorld, type MockWorld } from '$mocks/world';
-import { signedInTechnician, testClock } from '../shared/world-flow';
+import { openLiveSession, signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const PLAIN = 'ins-3317'; // chemistry analyser, no patient data: file transfer offered
@@ -44,25 +43,14 @@ afterEach(async () => {
 });
 
 async function connect(instrumentId: string) {
-	const created = world.broker.createSession(technician.token, { instrumentId });
-	if (!created.ok) throw new Error(JSON.stringify(created.body));
-	const agent = world.agents.get(instrumentId)!;
-	const session = new LiveSession({
-		relayUrl: created.body.relayUrl,
-		sessionIdText: created.body.sessionId,
-		accessToken: technician.token,
-		instrumentId,
-		technicianId: technician.technicianId,
-		password: agent.password(),
-		device: technician.device,
-		pinnedAgentKey: agent.identity.publicKey
-	});
-	const bridge = new MessageChannel();
-	serveRelayBridge(world.relay, bridge.port1);
-	const result = await session.open({ port: bridge.port2, relayBase: world.relayBase });
+	const { session, result, agent, sessionId } = await openLiveSession(
+		world,
+		technician,
+		instrumentId
+	);
 	if (!result.ok) throw new Error(JSON.stringify(result.failure));
 	opened.push(session);
-	return { session, agent, sessionId: created.body.sessionId, info: result.info };
+	return { session, agent, sessionId, info: result.info };
 }
 
 async function finish(session: LiveSession, sessionId: string) {

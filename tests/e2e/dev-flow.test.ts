@@ -28,13 +28,15 @@ beforeAll(async () => {
 		['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
 		{
 			stdio: ['ignore', 'pipe', 'pipe'],
-			env: { ...process.env, NODE_ENV: 'development' }
+			env: { ...process.env, NODE_ENV: 'development', NO_COLOR: '1' }
 		}
 	);
 	await new Promise<void>((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error('vite dev did not start within 60 s')), 60_000);
 		dev.stdout?.on('data', (chunk: Buffer) => {
-			if (chunk.toString().includes('Local:')) {
+			// Colours may still be on (CI=true turns them on): the URL line reads "Local" … "http".
+			const text = chunk.toString();
+			if (text.includes('Local') && text.includes('http://')) {
 				clearTimeout(timer);
 				resolve();
 			}
