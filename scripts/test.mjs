@@ -63,9 +63,10 @@ for (const file of report.testResults ?? []) {
 		else if (test.status === 'failed') counts[layer].failed++;
 		else counts[layer].skipped++;
 	}
-	// A file that failed to load has no assertion results but must still count as a failure.
-	if (file.status === 'failed' && (file.assertionResults ?? []).length === 0)
-		counts[layer].failed++;
+	// A file that failed to load, or whose setup hook failed, counts as a failure even when none
+	// of its tests did (they were never run).
+	const anyFailed = (file.assertionResults ?? []).some((t) => t.status === 'failed');
+	if (file.status === 'failed' && !anyFailed) counts[layer].failed++;
 }
 console.log('\n[benchside] tests per layer:');
 let passed = 0;
