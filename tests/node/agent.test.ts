@@ -331,4 +331,40 @@ describe('the agent’s guard and hostile scenarios', () => {
 		s.agent.setScenario('deny-all');
 		expect(await s.consent('view')).toMatchObject({ type: 'consent-deny', reason: 'customer' });
 	});
+
+	it('revoke-control-mid-drag: the customer takes control back during a drag, input stops', async () => {
+		const s = await connected();
+		await s.consent('control');
+		s.agent.setScenario('revoke-control-mid-drag');
+		await s.send({ type: 'pointer', screenId: 0, x: 10, y: 10, buttons: 1, action: 'down' });
+		for (let i = 1; i <= 6; i++) {
+			await s.send({ type: 'pointer', screenId: 0, x: 10 + i, y: 10, buttons: 1, action: 'move' });
+		}
+		expect(await s.next('consent-revoke')).toMatchObject({ capability: 'control' });
+		await expect.poll(() => s.agent.logEntries.some((e) => e.type === 'refused')).toBe(true);
+		// The drag's first moves reached the screen; nothing after the revocation did.
+		expect(s.screen.inputs.length).toBeLessThan(7);
+		expect(s.screen.inputs.length).toBeGreaterThan(0);
+	});
+
+	it(
+		'throttle: the agent’s bytes arrive no faster than the throttled bandwidth',
+		{ timeout: 30_000 },
+		async () => {
+			const s = await connected();
+			await s.consent('file-transfer');
+			await s.next('file-list');
+			s.agent.setScenario('throttle');
+			const started = Date.now();
+			await s.send({ type: 'file-request', transferId: 1, name: 'event-log-2026-11-28.txt' });
+			const offer = await s.next('file-offer');
+			await s.send({ type: 'file-accept', transferId: 1, offset: 0 });
+			const bytes = () =>
+				s.received.reduce((n, m) => n + (m.type === 'file-chunk' ? m.data.length : 0), 0);
+			await expect.poll(bytes, { timeout: 15_000 }).toBe(offer.size);
+			const seconds = (Date.now() - started) / 1000;
+			// 64 KiB/s: the ~300 kB log takes several seconds instead of milliseconds.
+			expect(offer.size / seconds).toBeLessThan(80 * 1024);
+		}
+	);
 });
