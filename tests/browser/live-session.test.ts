@@ -18,7 +18,8 @@ import {
 } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
 import { createMockWorld, type MockWorld } from '$mocks/world';
-import { openLiveSession, signedInTechnician, testClock } from '../shared/world-flow';
+import { openLiveSession } from '../shared/live-flow';
+import { signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const INSTRUMENT = 'ins-3317'; // chemistry analyser, no PHI, one 1920x1080 screen

@@ -16,7 +16,8 @@ import type { AppMessage } from '$lib/protocol/messages';
 import type { SessionEvent } from '$workers/stream/events';
 import { CHUNK_BYTES, FileTransfers, WINDOW_CHUNKS } from '$workers/stream/files';
 import { createMockWorld, type MockWorld } from '$mocks/world';
-import { openLiveSession, signedInTechnician, testClock } from '../shared/world-flow';
+import { openLiveSession } from '../shared/live-flow';
+import { signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const PLAIN = 'ins-3317'; // chemistry analyser, no patient data: file transfer offered

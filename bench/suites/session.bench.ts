@@ -1,0 +1,97 @@
+/**
+ * A whole session against the mock world, as the console opens one: the stream worker's own
+ * socket through the dev relay bridge, the handshake, consent for view, the agent's live encoder,
+ * decoding and the first paint. Figures: connect (socket to session-info) and view granted to
+ * the first frame painted (goal < 300 ms), medians of a few sessions.
+ */
+import { transfer, wrap } from 'comlink';
+import type { SessionEvent } from '../../workers/stream/events';
+import type { StreamWorkerApi } from '../../workers/stream.worker';
+import { createBrowserScreenSource } from '../../mocks/agent/screen/browser-source';
+import { lazyScreenSource } from '../../mocks/agent/screen/lazy';
+import { serveRelayBridge } from '../../mocks/relay-bridge';
+import { createMockWorld } from '../../mocks/world';
+import { signedInTechnician, testClock } from '../../tests/shared/world-flow';
+import { median } from '../lib/measure';
+import type { Report } from '../lib/types';
+
+const INSTRUMENT = 'ins-3317'; // one 1920x1080 screen, no PHI
+const SESSIONS = 4;
+
+export async function run(report: Report) {
+	const clock = testClock();
+	const world = await createMockWorld({
+		now: clock.now,
+		screenFor: (instrument, screens) =>
+			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
+	});
+	const technician = await signedInTechnician(world.broker, clock);
+	const agent = world.agents.get(INSTRUMENT)!;
+	const connectMs: number[] = [];
+	const firstFrameMs: number[] = [];
+	try {
+		for (let i = 0; i < SESSIONS; i++) {
+			const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
+			if (!created.ok) throw new Error(JSON.stringify(created.body));
+			const worker = new Worker(new URL('../../workers/stream.worker.ts', import.meta.url), {
+				type: 'module'
+			});
+			const api = wrap<StreamWorkerApi>(worker);
+			const canvas = document.createElement('canvas');
+			document.body.append(canvas);
+			const offscreen = canvas.transferControlToOffscreen();
+			const events = new MessageChannel();
+			let granted: () => void = () => {};
+			const grant = new Promise<void>((r) => (granted = r));
+			events.port1.onmessage = (e: MessageEvent<SessionEvent>) => {
+				if (
+					e.data.type === 'consent' &&
+					e.data.capability === 'view' &&
+					e.data.state === 'granted'
+				) {
+					granted();
+				}
+			};
+			const bridge = new MessageChannel();
+			serveRelayBridge(world.relay, bridge.port1);
+			const t0 = performance.now();
+			const result = await api.open(
+				{
+					relayUrl: created.body.relayUrl,
+					sessionIdText: created.body.sessionId,
+					accessToken: technician.token,
+					instrumentId: INSTRUMENT,
+					technicianId: technician.technicianId,
+					password: agent.password(),
+					device: technician.device,
+					pinnedAgentKey: agent.identity.publicKey
+				},
+				transfer(offscreen, [offscreen]),
+				transfer(events.port2, [events.port2]),
+				transfer({ port: bridge.port2, relayBase: world.relayBase }, [bridge.port2])
+			);
+			if (!result.ok) throw new Error(JSON.stringify(result.failure));
+			connectMs.push(performance.now() - t0);
+			await api.requestConsent('view', 'session', '');
+			await grant;
+			const t1 = performance.now();
+			const painted = api.nextPaint();
+			await api.startStream(0);
+			await painted;
+			firstFrameMs.push(performance.now() - t1);
+			await api.end();
+			worker.terminate();
+			canvas.remove();
+			// The broker frees the agent once the relay has seen the socket close.
+			for (let wait = 0; world.broker.session(created.body.sessionId)?.state !== 'ended'; wait++) {
+				if (wait > 100) throw new Error('session did not end');
+				await new Promise((r) => setTimeout(r, 20));
+			}
+		}
+	} finally {
+		world.dispose();
+	}
+	report('session.connect.ms', median(connectMs), 'ms');
+	report('session.view-to-first-paint.ms', median(firstFrameMs), 'ms', '< 300');
+	report('session.view-to-first-paint.max.ms', Math.max(...firstFrameMs), 'ms');
+}
