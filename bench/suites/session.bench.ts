@@ -7,11 +7,13 @@
 import { transfer, wrap } from 'comlink';
 import type { SessionEvent } from '../../workers/stream/events';
 import type { StreamWorkerApi } from '../../workers/stream.worker';
-import { createBrowserScreenSource } from '../../mocks/agent/screen/browser-source';
-import { lazyScreenSource } from '../../mocks/agent/screen/lazy';
 import { serveRelayBridge } from '../../mocks/relay-bridge';
-import { createMockWorld } from '../../mocks/world';
-import { signedInTechnician, testClock } from '../../tests/shared/world-flow';
+import {
+	liveWorld,
+	newSessionRequest,
+	signedInTechnician,
+	testClock
+} from '../../tests/shared/world-flow';
 import { median } from '../lib/measure';
 import type { Report } from '../lib/types';
 
@@ -20,19 +22,13 @@ const SESSIONS = 4;
 
 export async function run(report: Report) {
 	const clock = testClock();
-	const world = await createMockWorld({
-		now: clock.now,
-		screenFor: (instrument, screens) =>
-			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
-	});
+	const world = await liveWorld(clock);
 	const technician = await signedInTechnician(world.broker, clock);
-	const agent = world.agents.get(INSTRUMENT)!;
 	const connectMs: number[] = [];
 	const firstFrameMs: number[] = [];
 	try {
 		for (let i = 0; i < SESSIONS; i++) {
-			const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
-			if (!created.ok) throw new Error(JSON.stringify(created.body));
+			const { request, sessionId } = newSessionRequest(world, technician, INSTRUMENT);
 			const worker = new Worker(new URL('../../workers/stream.worker.ts', import.meta.url), {
 				type: 'module'
 			});
@@ -56,16 +52,7 @@ export async function run(report: Report) {
 			serveRelayBridge(world.relay, bridge.port1);
 			const t0 = performance.now();
 			const result = await api.open(
-				{
-					relayUrl: created.body.relayUrl,
-					sessionIdText: created.body.sessionId,
-					accessToken: technician.token,
-					instrumentId: INSTRUMENT,
-					technicianId: technician.technicianId,
-					password: agent.password(),
-					device: technician.device,
-					pinnedAgentKey: agent.identity.publicKey
-				},
+				request,
 				transfer(offscreen, [offscreen]),
 				transfer(events.port2, [events.port2]),
 				transfer({ port: bridge.port2, relayBase: world.relayBase }, [bridge.port2])
@@ -83,7 +70,7 @@ export async function run(report: Report) {
 			worker.terminate();
 			canvas.remove();
 			// The broker frees the agent once the relay has seen the socket close.
-			for (let wait = 0; world.broker.session(created.body.sessionId)?.state !== 'ended'; wait++) {
+			for (let wait = 0; world.broker.session(sessionId)?.state !== 'ended'; wait++) {
 				if (wait > 100) throw new Error('session did not end');
 				await new Promise((r) => setTimeout(r, 20));
 			}

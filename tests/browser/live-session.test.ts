@@ -6,8 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSession } from '$lib/session/live-session.svelte';
-import { createBrowserScreenSource } from '$mocks/agent/screen/browser-source';
-import { lazyScreenSource } from '$mocks/agent/screen/lazy';
 import {
 	COLORS,
 	MENU,
@@ -17,9 +15,9 @@ import {
 	type Rect
 } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
-import { createMockWorld, type MockWorld } from '$mocks/world';
+import type { MockWorld } from '$mocks/world';
 import { openLiveSession } from '../shared/live-flow';
-import { signedInTechnician, testClock } from '../shared/world-flow';
+import { liveWorld, newSessionRequest, signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const INSTRUMENT = 'ins-3317'; // chemistry analyser, no PHI, one 1920x1080 screen
@@ -29,11 +27,7 @@ let technician: Awaited<ReturnType<typeof signedInTechnician>>;
 const clock = testClock();
 
 beforeAll(async () => {
-	world = await createMockWorld({
-		now: clock.now,
-		screenFor: (instrument, screens) =>
-			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
-	});
+	world = await liveWorld(clock);
 	technician = await signedInTechnician(world.broker, clock);
 });
 afterAll(() => world.dispose());
@@ -170,19 +164,8 @@ describe('the live screen', () => {
 		const { verifyConsent } = await import('$lib/protocol/consent');
 		const { base64urlDecode } = await import('$lib/protocol/base64url');
 		const db = await openHistoryDb(`history-live-${Date.now()}`);
-		const agent = world.agents.get(INSTRUMENT)!;
-		const created = world.broker.createSession(technician.token, { instrumentId: INSTRUMENT });
-		if (!created.ok) throw new Error(JSON.stringify(created.body));
-		const session = new LiveSession({
-			relayUrl: created.body.relayUrl,
-			sessionIdText: created.body.sessionId,
-			accessToken: technician.token,
-			instrumentId: INSTRUMENT,
-			technicianId: technician.technicianId,
-			password: agent.password(),
-			device: technician.device,
-			pinnedAgentKey: agent.identity.publicKey
-		});
+		const { request, sessionId, agent } = newSessionRequest(world, technician, INSTRUMENT);
+		const session = new LiveSession(request);
 		const started = await recordLiveSession(session, {
 			db,
 			serial: 'CX9-19-03317',
@@ -200,7 +183,7 @@ describe('the live screen', () => {
 		const events = await db.getAllFromIndex(
 			'events',
 			'by-session-seq',
-			IDBKeyRange.bound([created.body.sessionId, 0], [created.body.sessionId, Infinity])
+			IDBKeyRange.bound([sessionId, 0], [sessionId, Infinity])
 		);
 		const answer = events.find((e) => e.type === 'consent-answered')!;
 		const data = answer.data as {
@@ -218,9 +201,9 @@ describe('the live screen', () => {
 			at: data.answeredAt,
 			signature: base64urlDecode(data.signature)!
 		};
-		expect(
-			await verifyConsent(agent.identity.publicKey, base64urlDecode(created.body.sessionId)!, proof)
-		).toBe(true);
+		expect(await verifyConsent(agent.identity.publicKey, base64urlDecode(sessionId)!, proof)).toBe(
+			true
+		);
 		expect(events.map((e) => e.type)).toEqual(
 			expect.arrayContaining(['consent-requested', 'consent-answered'])
 		);

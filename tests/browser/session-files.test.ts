@@ -10,14 +10,12 @@ import { sha256 } from '$lib/protocol/kdf';
 import { LiveSession } from '$lib/session/live-session.svelte';
 import FilesPanel from '$lib/session/transfers/FilesPanel.svelte';
 import type { InstrumentAgent } from '$mocks/agent/agent';
-import { createBrowserScreenSource } from '$mocks/agent/screen/browser-source';
-import { lazyScreenSource } from '$mocks/agent/screen/lazy';
 import type { AppMessage } from '$lib/protocol/messages';
 import type { SessionEvent } from '$workers/stream/events';
 import { CHUNK_BYTES, FileTransfers, WINDOW_CHUNKS } from '$workers/stream/files';
-import { createMockWorld, type MockWorld } from '$mocks/world';
+import type { MockWorld } from '$mocks/world';
 import { openLiveSession } from '../shared/live-flow';
-import { signedInTechnician, testClock } from '../shared/world-flow';
+import { liveWorld, signedInTechnician, testClock } from '../shared/world-flow';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const PLAIN = 'ins-3317'; // chemistry analyser, no patient data: file transfer offered
@@ -29,11 +27,7 @@ let technician: Awaited<ReturnType<typeof signedInTechnician>>;
 const clock = testClock();
 
 beforeAll(async () => {
-	world = await createMockWorld({
-		now: clock.now,
-		screenFor: (instrument, screens) =>
-			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
-	});
+	world = await liveWorld(clock);
 	technician = await signedInTechnician(world.broker, clock);
 });
 afterAll(() => world.dispose());

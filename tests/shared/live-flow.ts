@@ -2,6 +2,7 @@ import type { Identity } from '../../src/lib/protocol/identity';
 import { LiveSession } from '../../src/lib/session/live-session.svelte';
 import { serveRelayBridge } from '../../mocks/relay-bridge';
 import type { MockWorld } from '../../mocks/world';
+import { newSessionRequest } from './world-flow';
 
 /**
  * A live session to `instrumentId` through the stream worker, its socket carried to the mock
@@ -13,21 +14,10 @@ export async function openLiveSession(
 	instrumentId: string,
 	options: { password?: string; pinned?: Uint8Array } = {}
 ) {
-	const created = world.broker.createSession(technician.token, { instrumentId });
-	if (!created.ok) throw new Error(JSON.stringify(created.body));
-	const agent = world.agents.get(instrumentId)!;
-	const session = new LiveSession({
-		relayUrl: created.body.relayUrl,
-		sessionIdText: created.body.sessionId,
-		accessToken: technician.token,
-		instrumentId,
-		technicianId: technician.technicianId,
-		password: options.password ?? agent.password(),
-		device: technician.device,
-		pinnedAgentKey: options.pinned ?? agent.identity.publicKey
-	});
+	const { request, sessionId, agent } = newSessionRequest(world, technician, instrumentId, options);
+	const session = new LiveSession(request);
 	const bridge = new MessageChannel();
 	serveRelayBridge(world.relay, bridge.port1);
 	const result = await session.open({ port: bridge.port2, relayBase: world.relayBase });
-	return { session, result, agent, sessionId: created.body.sessionId };
+	return { session, result, agent, sessionId };
 }

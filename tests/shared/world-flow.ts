@@ -7,6 +7,11 @@ import { deviceProofMessage } from '../../src/lib/protocol/broker-api';
 import { randomBytes } from '../../src/lib/protocol/bytes';
 import { generateIdentity, sign, type Identity } from '../../src/lib/protocol/identity';
 import { DEMO_CREDENTIALS, type BrokerModel } from '../../mocks/broker/model';
+import type { InstrumentAgent } from '../../mocks/agent/agent';
+import { createBrowserScreenSource } from '../../mocks/agent/screen/browser-source';
+import { lazyScreenSource } from '../../mocks/agent/screen/lazy';
+import { createMockWorld, type MockWorld } from '../../mocks/world';
+import type { OpenSessionRequest } from '../../src/lib/session/types';
 
 export interface TestClock {
 	now: () => number;
@@ -67,4 +72,42 @@ export async function signedInTechnician(
 		'totp with device'
 	);
 	return { token: done.accessToken, technicianId: done.technician.id, device };
+}
+
+/**
+ * What the console asks the stream worker for after POST /sessions (broker-side part): a new
+ * session on `instrumentId`, and the request that opens it. Used by tests and benches alike.
+ */
+export function newSessionRequest(
+	world: MockWorld,
+	technician: { token: string; technicianId: string; device: Identity },
+	instrumentId: string,
+	options: { password?: string; pinned?: Uint8Array } = {}
+): { request: OpenSessionRequest; sessionId: string; agent: InstrumentAgent } {
+	const created = world.broker.createSession(technician.token, { instrumentId });
+	if (!created.ok) throw new Error(JSON.stringify(created.body));
+	const agent = world.agents.get(instrumentId)!;
+	return {
+		agent,
+		sessionId: created.body.sessionId,
+		request: {
+			relayUrl: created.body.relayUrl,
+			sessionIdText: created.body.sessionId,
+			accessToken: technician.token,
+			instrumentId,
+			technicianId: technician.technicianId,
+			password: options.password ?? agent.password(),
+			device: technician.device,
+			pinnedAgentKey: options.pinned ?? agent.identity.publicKey
+		}
+	};
+}
+
+/** The mock world with live simulated screens (each drawn and encoded in its own worker). */
+export async function liveWorld(clock: TestClock): Promise<MockWorld> {
+	return createMockWorld({
+		now: clock.now,
+		screenFor: (instrument, screens) =>
+			lazyScreenSource(screens, () => createBrowserScreenSource(screens, instrument))
+	});
 }
