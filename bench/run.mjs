@@ -3,13 +3,12 @@
 // figures and writes bench/results/latest.json. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
 import { CHROMIUM_ARGS, requireChromium } from '../scripts/find-chromium.mjs';
+import { startPlainVite } from '../scripts/plain-vite.mjs';
 import { formatTable } from './lib/table.mjs';
 import { exposeTracing } from './lib/trace.mjs';
 
@@ -36,56 +35,17 @@ function machine() {
 	};
 }
 
-/** A port nobody listens on right now (Vite reads `port: 0` as its default, 5173). */
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
-			probe.close(() => resolve(port));
-		});
-	});
-}
-
-async function startServer() {
-	for (let attempt = 1; ; attempt++) {
-		const port = await freePort();
-		const server = await createServer({
-			configFile: false,
-			root,
-			appType: 'mpa',
-			logLevel: 'warn',
-			clearScreen: false,
-			// Its own cache, so a concurrent `vite dev` of the app keeps its own.
-			cacheDir: path.join(os.tmpdir(), 'benchside-bench-vite'),
-			// Dependencies are plain ESM: serving them as they are avoids a mid-run reload when a
-			// worker imports one the scanner did not see.
-			optimizeDeps: { noDiscovery: true, include: [] },
-			worker: { format: 'es' },
-			// No file watching: other people edit the tree while a run measures it.
-			server: {
-				host: '127.0.0.1',
-				port,
-				strictPort: true,
-				watch: null,
-				// Cross-origin isolation: performance.measureUserAgentSpecificMemory() (the only way to
-				// read a dedicated worker's heap) and 5 µs timers instead of 100 µs.
-				headers: {
-					'Cross-Origin-Opener-Policy': 'same-origin',
-					'Cross-Origin-Embedder-Policy': 'require-corp'
-				}
-			}
-		});
-		try {
-			await server.listen();
-			return { server, url: `http://127.0.0.1:${port}/bench/index.html` };
-		} catch (error) {
-			await server.close();
-			// Someone took the port between the probe and the listen: try another.
-			if (attempt >= 3 || !String(error).includes('already in use')) throw error;
+/** Serves the repository; cross-origin isolation enables performance.measureUserAgentSpecificMemory()
+ * (the only way to read a dedicated worker's heap) and 5 µs timers instead of 100 µs. */
+function startServer() {
+	return startPlainVite({
+		page: 'bench/index.html',
+		cacheName: 'benchside-bench-vite',
+		headers: {
+			'Cross-Origin-Opener-Policy': 'same-origin',
+			'Cross-Origin-Embedder-Policy': 'require-corp'
 		}
-	}
+	});
 }
 
 function withTimeout(promise, ms, what) {

@@ -4,13 +4,11 @@
 // look at; --measure writes nothing: it streams live for a few seconds per codec and size and
 // prints the frame rates. See tests/fixtures/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
 import { CHROMIUM_ARGS, requireChromium } from './find-chromium.mjs';
+import { startPlainVite } from './plain-vite.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const outDir = path.join(root, 'tests', 'fixtures');
@@ -33,33 +31,11 @@ function log(message) {
 	console.log(`[fixtures] ${message}`);
 }
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
-			probe.close(() => resolve(port));
-		});
+function startServer() {
+	return startPlainVite({
+		page: 'scripts/make-fixtures.html',
+		cacheName: 'benchside-fixtures-vite'
 	});
-}
-
-async function startServer() {
-	const port = await freePort();
-	const server = await createServer({
-		configFile: false,
-		root,
-		appType: 'mpa',
-		logLevel: 'warn',
-		clearScreen: false,
-		cacheDir: path.join(os.tmpdir(), 'benchside-fixtures-vite'),
-		// Plain ESM dependencies served as they are: no reload when the worker imports comlink.
-		optimizeDeps: { noDiscovery: true, include: [] },
-		worker: { format: 'es' },
-		server: { host: '127.0.0.1', port, strictPort: true, watch: null }
-	});
-	await server.listen();
-	return { server, url: `http://127.0.0.1:${port}/scripts/make-fixtures.html` };
 }
 
 async function record(page, job, pngFrame) {
