@@ -14,8 +14,13 @@ export interface TimeOptions {
 	/** Operations per batch: `prepare` runs untimed before each batch. */
 	batch: number;
 	prepare?: (batch: number) => Promise<void>;
-	/** The operation, awaited one at a time (the channel serialises its records anyway). */
+	/** The operation: awaited one at a time, or all of a batch started at once (`pipelined`). */
 	op: (index: number) => Promise<unknown>;
+	/**
+	 * Start every operation of a batch before awaiting any, as a receiver does with a burst of
+	 * records (throughput); otherwise each is awaited before the next starts (latency).
+	 */
+	pipelined?: boolean;
 }
 
 export async function timeOps(o: TimeOptions): Promise<Sample> {
@@ -24,7 +29,13 @@ export async function timeOps(o: TimeOptions): Promise<Sample> {
 	while (elapsed < o.minMs || ops < o.minOps) {
 		await o.prepare?.(o.batch);
 		const start = performance.now();
-		for (let i = 0; i < o.batch; i++) await o.op(i);
+		if (o.pipelined) {
+			const running: Promise<unknown>[] = [];
+			for (let i = 0; i < o.batch; i++) running.push(o.op(i));
+			await Promise.all(running);
+		} else {
+			for (let i = 0; i < o.batch; i++) await o.op(i);
+		}
 		elapsed += performance.now() - start;
 		ops += o.batch;
 	}

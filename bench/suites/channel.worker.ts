@@ -23,7 +23,10 @@ export interface RecordOptions {
 	minOps: number;
 }
 
-type Kind = 'encrypt' | 'decrypt' | 'seal' | 'sealCopy' | 'open';
+type SequentialKind = 'encrypt' | 'decrypt' | 'seal' | 'sealCopy' | 'open';
+/** The same operations with a whole batch in flight at once: throughput, as a burst is handled. */
+type PipelinedKind = 'encryptBurst' | 'decryptBurst' | 'sealBurst' | 'openBurst';
+type Kind = SequentialKind | PipelinedKind;
 export type SizeSamples = { bytes: number } & Record<Kind, Sample[]>;
 
 /**
@@ -121,16 +124,31 @@ async function measureSize(bytes: number, o: RecordOptions): Promise<SizeSamples
 		}
 	};
 
-	const out: SizeSamples = { bytes, encrypt: [], decrypt: [], seal: [], sealCopy: [], open: [] };
+	const burst = (kind: SequentialKind) => ({ ...plans[kind], pipelined: true });
+	const all: Record<Kind, Omit<Parameters<typeof timeOps>[0], 'minMs' | 'minOps'>> = {
+		...plans,
+		encryptBurst: burst('encrypt'),
+		decryptBurst: burst('decrypt'),
+		sealBurst: burst('seal'),
+		openBurst: burst('open')
+	};
+	const out: SizeSamples = {
+		bytes,
+		...(Object.fromEntries(Object.keys(all).map((k) => [k, []])) as Record<Kind, Sample[]>)
+	};
 	const orders: Kind[][] = [
 		['encrypt', 'seal', 'sealCopy', 'decrypt', 'open'],
-		['sealCopy', 'seal', 'encrypt', 'open', 'decrypt']
+		['encryptBurst', 'sealBurst', 'decryptBurst', 'openBurst'],
+		['sealCopy', 'seal', 'encrypt', 'open', 'decrypt'],
+		['sealBurst', 'encryptBurst', 'openBurst', 'decryptBurst']
 	];
-	for (const kind of orders[0]!) await timeOps({ ...plans[kind], minMs: o.warmupMs, minOps: 1 });
+	for (const kind of [...orders[0]!, ...orders[1]!]) {
+		await timeOps({ ...all[kind], minMs: o.warmupMs, minOps: 1 });
+	}
 	for (let round = 0; round < o.rounds; round++) {
 		// Alternating which side goes first keeps drift (clock, heat, GC) from favouring one.
-		for (const kind of orders[round % 2]!) {
-			out[kind].push(await timeOps({ ...plans[kind], minMs: o.roundMs, minOps: o.minOps }));
+		for (const kind of [...orders[(round % 2) * 2]!, ...orders[(round % 2) * 2 + 1]!]) {
+			out[kind].push(await timeOps({ ...all[kind], minMs: o.roundMs, minOps: o.minOps }));
 		}
 	}
 	return out;

@@ -8,7 +8,7 @@
 import { bufferSource, utf8 } from './bytes';
 import { decode, encode } from './codec';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
-import { encodeHeader, HEADER_BYTES, TAG_BYTES, type Frame } from './framing';
+import { encodeHeader, HEADER_REST, TAG_BYTES, writeHeaderRest, type Frame } from './framing';
 import { aesKey, hkdf } from './kdf';
 import {
 	APPLICATION,
@@ -69,6 +69,7 @@ class Direction {
 	readonly nonceBuf = new Uint8Array(12);
 	readonly aadBuf: Uint8Array<ArrayBuffer>;
 	readonly #nonce = new DataView(this.nonceBuf.buffer);
+	readonly #aad: DataView;
 
 	constructor(
 		secret: Uint8Array,
@@ -82,8 +83,9 @@ class Direction {
 		this.#secret = Promise.resolve(secret);
 		this.keyReady = this.#derive();
 		this.#nonce.setUint8(0, dir);
-		this.aadBuf = new Uint8Array(sessionId.length + HEADER_BYTES - 4);
+		this.aadBuf = new Uint8Array(sessionId.length + HEADER_REST);
 		this.aadBuf.set(sessionId);
+		this.#aad = new DataView(this.aadBuf.buffer);
 	}
 
 	#derive(): Promise<CryptoKey> {
@@ -104,11 +106,20 @@ class Direction {
 		this.epochStarted = now;
 	}
 
-	/** Fills the shared nonce and AAD buffers for a record; valid until the next call. */
-	params(seq: number, header: Uint8Array): AesGcmParams {
+	/**
+	 * Fills the shared nonce and AAD buffers for a record of this direction; valid until the next
+	 * call. The AAD is the session id and the header after its length field, written from the
+	 * header's fields (no header is encoded for it).
+	 */
+	params(type: number, epoch: number, seq: number): AesGcmParams {
 		this.#nonce.setUint32(4, Math.floor(seq / 2 ** 32));
 		this.#nonce.setUint32(8, seq >>> 0);
-		this.aadBuf.set(header.subarray(4, HEADER_BYTES), this.aadBuf.length - (HEADER_BYTES - 4));
+		writeHeaderRest(this.#aad, this.aadBuf.length - HEADER_REST, {
+			kind: 'record',
+			type,
+			epoch,
+			seq
+		});
 		return { name: 'AES-GCM', iv: this.nonceBuf, additionalData: this.aadBuf };
 	}
 }
@@ -224,14 +235,13 @@ export class SecureChannel {
 		const out = this.#out;
 		const seq = out.seq++;
 		out.sinceRekey++;
-		const header = encodeHeader(
-			{ kind: 'record', type: APPLICATION[type].id, epoch: out.epoch, seq },
-			body.length + TAG_BYTES
-		);
+		const id = APPLICATION[type].id;
+		const epoch = out.epoch;
+		const header = encodeHeader({ kind: 'record', type: id, epoch, seq }, body.length + TAG_BYTES);
 		const data = bufferSource(body);
 		const sealWith = (key: CryptoKey) =>
 			crypto.subtle
-				.encrypt(out.params(seq, header), key, data)
+				.encrypt(out.params(id, epoch, seq), key, data)
 				.then((ciphertext) => [header, new Uint8Array(ciphertext)]);
 		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
 		return out.key ? sealWith(out.key) : out.keyReady.then(sealWith);
@@ -252,19 +262,21 @@ export class SecureChannel {
 		}
 		work.catch(() => {}); // observed through `ordered`
 		// In turn: records before this one are delivered first; a failure closes the channel then.
-		const ordered = this.#openQueue.then(async () => {
-			if (this.#closed !== null) {
-				await work.catch(() => {});
-				this.#assertOpen();
-			}
-			return work.catch((e: unknown) => {
-				if (e instanceof ProtocolError) this.close(e.code);
-				throw e;
-			});
-		});
+		const ordered = this.#openQueue.then(() => this.#deliver(work)).catch(this.#failed);
 		this.#openQueue = ordered.catch(() => {});
 		return ordered;
 	}
+
+	/** A record's turn has come: its result, unless an earlier record already closed the channel. */
+	#deliver(work: Promise<AppMessage>): Promise<AppMessage> {
+		if (this.#closed !== null) this.#assertOpen();
+		return work;
+	}
+
+	readonly #failed = (e: unknown): never => {
+		if (e instanceof ProtocolError) this.close(e.code);
+		throw e;
+	};
 
 	#startOpen(frame: Frame): Promise<AppMessage> {
 		const input = this.#in;
@@ -291,24 +303,13 @@ export class SecureChannel {
 			throw new ProtocolError('frame-truncated', 'record shorter than its tag');
 		}
 		input.seq++;
-		const header = encodeHeader(frame, frame.payload.length);
 		const data = bufferSource(frame.payload);
 		const seq = frame.seq;
-		const decryptWith = (key: CryptoKey) =>
-			crypto.subtle.decrypt(input.params(seq, header), key, data).then(
-				(plain) => plain,
-				() => {
-					throw new ProtocolError('auth-tag', `record ${seq} failed authentication`, { seq });
-				}
-			);
-		const plain = input.key ? decryptWith(input.key) : input.keyReady.then(decryptWith);
+		const id = frame.type;
 		const expectedEpoch = input.epoch + 1;
-		// A rekey record (its type is in the authenticated header) moves this direction to the
-		// next epoch at once; if it then fails authentication the channel closes anyway.
-		if (type === 'rekey') input.advance(this.#opts.now());
-		return plain.then((buffer) => {
+		const peer: Role = this.role === 'console' ? 'agent' : 'console';
+		const opened = (buffer: ArrayBuffer): AppMessage => {
 			const entry = APPLICATION[type];
-			const peer: Role = this.role === 'console' ? 'agent' : 'console';
 			if (entry.from !== 'both' && entry.from !== peer) {
 				throw new ProtocolError('wrong-direction', `${type} may not be sent by the ${peer}`);
 			}
@@ -317,7 +318,19 @@ export class SecureChannel {
 				throw new ProtocolError('epoch', 'rekey skips an epoch');
 			}
 			return message;
-		});
+		};
+		const forged = (): never => {
+			throw new ProtocolError('auth-tag', `record ${seq} failed authentication`, { seq });
+		};
+		const epoch = frame.epoch;
+		const decryptWith = (key: CryptoKey) =>
+			crypto.subtle.decrypt(input.params(id, epoch, seq), key, data).then(opened, forged);
+		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
+		const work = input.key ? decryptWith(input.key) : input.keyReady.then(decryptWith);
+		// A rekey record (its type is in the authenticated header) moves this direction to the
+		// next epoch at once; if it then fails authentication the channel closes anyway.
+		if (type === 'rekey') input.advance(this.#opts.now());
+		return work;
 	}
 
 	#assertOpen() {

@@ -83,7 +83,13 @@ export class ConsoleConnection {
 			return this.#fail(e);
 		}
 		for (const f of frames) {
-			this.#queue = this.#queue.then(() => this.#onFrame(f)).catch((e) => this.#fail(e));
+			// Once the channel is open, records start decrypting as they arrive (several in
+			// parallel); the channel still delivers them, and this queue handles them, in order.
+			const opened = this.#state === 'open' && this.#channel ? this.#channel.open(f) : null;
+			opened?.catch(() => {}); // observed in turn below
+			this.#queue = this.#queue
+				.then(() => (opened ? this.#onRecord(opened) : this.#onFrame(f)))
+				.catch((e) => this.#fail(e));
 		}
 	}
 
@@ -125,7 +131,12 @@ export class ConsoleConnection {
 			}
 			return;
 		}
-		const message = await this.#channel!.open(frame);
+		return this.#onRecord(this.#channel!.open(frame));
+	}
+
+	async #onRecord(opened: Promise<AppMessage>) {
+		const message = await opened;
+		if (this.#state === 'closed') return;
 		if (message.type === 'goodbye') {
 			this.#events.onMessage?.(message);
 			this.#transport.close(1000, 'goodbye');

@@ -9,8 +9,8 @@ import { MAX_PAYLOAD } from './messages';
 
 export const WIRE_VERSION = 1;
 export const HEADER_BYTES = 19;
-/** Bytes after the length field that the header itself takes. */
-const HEADER_REST = HEADER_BYTES - 4;
+/** Bytes after the length field that the header itself takes (what a record's AAD binds). */
+export const HEADER_REST = HEADER_BYTES - 4;
 export const TAG_BYTES = 16;
 export const MAX_FRAME_LENGTH = HEADER_REST + MAX_PAYLOAD + TAG_BYTES;
 
@@ -38,13 +38,18 @@ export function encodeHeader(h: FrameHeader, payloadLength: number): Uint8Array 
 	const out = new Uint8Array(HEADER_BYTES);
 	const v = new DataView(out.buffer);
 	v.setUint32(0, HEADER_REST + payloadLength);
-	v.setUint8(4, WIRE_VERSION);
-	v.setUint8(5, FRAME_KINDS[h.kind]);
-	v.setUint8(6, h.type);
-	v.setUint32(7, h.epoch);
-	v.setUint32(11, Math.floor(h.seq / 2 ** 32));
-	v.setUint32(15, h.seq >>> 0);
+	writeHeaderRest(v, 4, h);
 	return out;
+}
+
+/** The header after its length field (version, kind, type, epoch, seq) at `at` of `v`. */
+export function writeHeaderRest(v: DataView, at: number, h: FrameHeader) {
+	v.setUint8(at, WIRE_VERSION);
+	v.setUint8(at + 1, FRAME_KINDS[h.kind]);
+	v.setUint8(at + 2, h.type);
+	v.setUint32(at + 3, h.epoch);
+	v.setUint32(at + 7, Math.floor(h.seq / 2 ** 32));
+	v.setUint32(at + 11, h.seq >>> 0);
 }
 
 /** One contiguous frame, header and payload: for transports that want a single buffer. */
