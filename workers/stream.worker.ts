@@ -16,9 +16,16 @@ import type {
 	SessionFailure,
 	SessionFailureCode
 } from '../src/lib/session/types';
-import type { ConsentState, SessionEvent, StartResult } from './stream/events';
+import type {
+	ConsentState,
+	ScreenRecordingState,
+	SessionEvent,
+	StartResult
+} from './stream/events';
 import { FileTransfers } from './stream/files';
 import { decodableCodecs, VideoPipeline, type VideoStats } from './stream/video';
+import { openHistoryDb } from '../src/lib/history/db';
+import { ScreenRecorder, screenRecordingKey } from '../src/lib/history/screen-recording';
 
 type Msg<T extends AppMessage['type']> = Extract<AppMessage, { type: T }>;
 export type InputResult = { ok: true } | { ok: false; code: 'no-control' | 'closed' };
@@ -46,6 +53,9 @@ class StreamSession {
 	#agentFps = 0;
 	#agentKbps = 0;
 	#phi = false;
+	/** Screen recording into session history (issue 8); null until first turned on. */
+	#screen: ScreenRecorder | null = null;
+	#lastConfig: Msg<'video-config'> | null = null;
 	readonly files: FileTransfers;
 	#timers: ReturnType<typeof setInterval>[] = [];
 	readonly opened: Promise<OpenSessionResult>;
@@ -160,6 +170,10 @@ class StreamSession {
 				});
 				return;
 			case 'video-config':
+				if (m.screenId === this.#screenId) {
+					this.#lastConfig = m;
+					this.#screen?.add(m);
+				}
 				this.video.configure(m);
 				this.#emit({
 					type: 'video',
@@ -170,7 +184,9 @@ class StreamSession {
 				});
 				return;
 			case 'video-chunk':
-				if (m.screenId === this.#screenId) this.video.chunk({ ...m, arrivedAt });
+				if (m.screenId !== this.#screenId) return;
+				this.#screen?.add(m);
+				this.video.chunk({ ...m, arrivedAt });
 				return;
 			case 'consent-grant':
 			case 'consent-deny':
@@ -273,7 +289,40 @@ class StreamSession {
 		});
 	}
 
+	/**
+	 * Turns recording of the screen into session history on or off. It starts at the newest
+	 * config and the next key frame, which is asked for at once.
+	 */
+	async setScreenRecording(on: boolean): Promise<ScreenRecordingState> {
+		if (this.conn.state === 'closed') return 'off';
+		if (!on) {
+			this.#screen?.pause();
+			this.#emit({ type: 'screen-recording', state: 'off' });
+			return 'off';
+		}
+		if (!this.#screen || this.#screen.stopped) {
+			try {
+				const [db, key] = await Promise.all([openHistoryDb(), screenRecordingKey()]);
+				this.#screen = new ScreenRecorder({
+					db,
+					key,
+					sessionId: this.#req.sessionIdText,
+					onFailure: (code) => this.#emit({ type: 'screen-recording', state: 'failed', code })
+				});
+			} catch (e) {
+				console.warn('[stream] screen recording unavailable', e);
+				this.#emit({ type: 'screen-recording', state: 'failed', code: 'write-failed' });
+				return 'failed';
+			}
+		} else this.#screen.resume();
+		if (this.#lastConfig) this.#screen.add(this.#lastConfig);
+		void this.#send({ type: 'keyframe-request', screenId: this.#screenId, reason: 'start' });
+		this.#emit({ type: 'screen-recording', state: 'on' });
+		return 'on';
+	}
+
 	#onClose(info: CloseInfo) {
+		void this.#screen?.stop();
 		for (const t of this.#timers) clearInterval(t);
 		this.video.close();
 		this.grants.clear();
@@ -339,6 +388,7 @@ class StreamSession {
 		});
 		await this.conn.end('ended-by-technician');
 		await closed;
+		await this.#screen?.stop();
 	}
 }
 
@@ -416,6 +466,9 @@ const api = {
 		session?.files.request(name) ?? Promise.resolve({ ok: false, code: 'closed' }),
 	cancelTransfer: (id: number) => session?.files.cancel(id),
 	end: () => session?.end(),
+	/** Screen recording into history on or off (off by default; the page decides per instrument). */
+	setScreenRecording: (on: boolean): Promise<ScreenRecordingState> =>
+		session?.setScreenRecording(on) ?? Promise.resolve('off'),
 	stats: (): VideoStats | null => (session ? { ...session.video.stats } : null),
 	/** RGBA pixels of a region of the remote screen as last painted (tests, diagnostics). */
 	pixels: (x: number, y: number, w: number, h: number) => {

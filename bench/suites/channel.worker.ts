@@ -82,7 +82,7 @@ async function measureSize(bytes: number, o: RecordOptions): Promise<SizeSamples
 
 	// Enough operations per batch to dwarf the timer's resolution, at most ~8 MiB in flight.
 	const batch = Math.max(4, Math.min(256, Math.floor((8 << 20) / bytes)));
-	const plans: Record<Kind, Omit<Parameters<typeof timeOps>[0], 'minMs' | 'minOps'>> = {
+	const plans: Record<SequentialKind, Omit<Parameters<typeof timeOps>[0], 'minMs' | 'minOps'>> = {
 		encrypt: { batch, op: () => crypto.subtle.encrypt(gcm(freshIv()), key, payload) },
 		decrypt: {
 			batch,
@@ -132,10 +132,8 @@ async function measureSize(bytes: number, o: RecordOptions): Promise<SizeSamples
 		sealBurst: burst('seal'),
 		openBurst: burst('open')
 	};
-	const out: SizeSamples = {
-		bytes,
-		...(Object.fromEntries(Object.keys(all).map((k) => [k, []])) as Record<Kind, Sample[]>)
-	};
+	const out = { bytes } as SizeSamples;
+	for (const kind of Object.keys(all) as Kind[]) out[kind] = [];
 	const orders: Kind[][] = [
 		['encrypt', 'seal', 'sealCopy', 'decrypt', 'open'],
 		['encryptBurst', 'sealBurst', 'decryptBurst', 'openBurst'],

@@ -60,6 +60,9 @@ export interface RemoteFile {
 	mime: string;
 }
 
+/** Recording of the screen into session history: off, on, or stopped by a failure. */
+export type ScreenRecordingState = 'off' | 'on' | 'failed';
+
 export type SessionEvent =
 	| {
 			type: 'consent';
@@ -83,4 +86,5 @@ export type SessionEvent =
 	| { type: 'file-list'; files: RemoteFile[] }
 	/** A verified download; `data` is transferred, not copied. */
 	| { type: 'file-received'; id: number; name: string; mime: string; data: ArrayBuffer }
-	| { type: 'closed'; failure: SessionFailure };
+	| { type: 'closed'; failure: SessionFailure }
+	| { type: 'screen-recording'; state: ScreenRecordingState; code?: 'quota' | 'write-failed' };

@@ -38,6 +38,7 @@ export type HistoryEvent =
 	| { type: 'control-taken'; data: Record<string, never> }
 	| { type: 'control-released'; data: { by: 'technician' | 'customer' } }
 	| { type: 'chat'; data: { from: 'technician' | 'customer'; messageId: number; text: string } }
+	| { type: 'screen-recording'; data: { state: 'on' | 'off' | 'failed'; code: string | null } }
 	| {
 			type: 'file';
 			data: {

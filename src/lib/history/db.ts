@@ -50,11 +50,15 @@ export interface EventRow {
 	hash: string;
 }
 
-/** Placeholder for encrypted, still-encoded video chunks (recording is a later part of issue 8). */
+/** One encrypted, still-encoded video message of a session (see screen-recording.ts). */
 export interface RecordingRow {
 	sessionId: string;
 	seq: number;
+	/** A `video-config` or a `video-chunk` (also inside the ciphertext, checked on replay). */
+	kind: 'config' | 'chunk';
+	/** A key frame, or a config (where replay can start). */
 	key: boolean;
+	/** Milliseconds from the start of the recording. */
 	timestamp: number;
 	iv: Uint8Array;
 	ciphertext: Uint8Array;

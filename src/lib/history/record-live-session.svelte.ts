@@ -18,6 +18,8 @@ export interface RecordableSession {
 	readonly consent: Partial<Record<Capability, RecordableConsent>>;
 	readonly chat: readonly { from: 'technician' | 'customer'; messageId: number; text: string }[];
 	readonly closed: SessionFailure | null;
+	/** Screen recording state and why it failed, when it did. */
+	readonly screenRecording?: { state: 'off' | 'on' | 'failed'; code?: string };
 }
 // LiveSession must stay recordable: this stops compiling if the two drift apart.
 const _liveSessionFits = (s: LiveSession): RecordableSession => s;
@@ -134,6 +136,10 @@ export async function recordLiveSession(
 		$effect(() => {
 			const chat = session.chat;
 			untrack(() => onChat(chat));
+		});
+		$effect(() => {
+			const screen = session.screenRecording;
+			if (screen) untrack(() => track(recorder.screenRecording(screen.state, screen.code ?? null)));
 		});
 		$effect(() => {
 			const info = session.info;

@@ -153,6 +153,10 @@ export class HistoryRecorder {
 	error(code: string, message: string) {
 		return this.#record({ type: 'error', data: { code, message } });
 	}
+	/** Screen recording turned on or off, or stopped by a failure (`code`: quota, write-failed). */
+	screenRecording(state: 'on' | 'off' | 'failed', code: string | null = null) {
+		return this.#record({ type: 'screen-recording', data: { state, code } });
+	}
 
 	/** The last event: closes the session row in the same transaction and releases the lock. */
 	async end(outcome: Exclude<SessionOutcome, 'open'>, code: string | null = null) {

@@ -32,6 +32,10 @@ export async function openSession(req: OpenSessionRequest): Promise<OpenSessionR
 	await recording?.opened(result);
 	current = result.ok ? { session, recording } : null;
 	if (!result.ok) recording?.stop();
+	// The screen is recorded into history by default, except on PHI instruments, whose screens
+	// show patient data: there the technician turns it on only if the customer agrees.
+	else if (recording && (req.recordScreen ?? !result.info.phi))
+		await session.setScreenRecording(true);
 	return result;
 }
 

@@ -3,7 +3,7 @@ import { m } from '$lib/i18n';
 import type { Capability } from '$lib/protocol/messages';
 import type { StreamWorkerApi, InputResult } from '$workers/stream.worker';
 import StreamWorker from '$workers/stream.worker?worker';
-import type { ConsentState, SessionEvent } from '$workers/stream/events';
+import type { ConsentState, ScreenRecordingState, SessionEvent } from '$workers/stream/events';
 import type { VideoStats } from '$workers/stream/video';
 import { SessionTransfers } from './transfers/transfers.svelte';
 import type { OpenSessionRequest, OpenSessionResult, SessionFailure, SessionInfo } from './types';
@@ -54,6 +54,9 @@ export class LiveSession {
 	#chat = $state.raw<ChatLine[]>([]);
 	#clipboard = $state.raw('');
 	#closed = $state.raw<SessionFailure | null>(null);
+	#screenRecording = $state.raw<{ state: ScreenRecordingState; code?: string } | undefined>(
+		undefined
+	);
 	#lastPresented = 0;
 	/** File transfers both ways (issue 7); absent from the page on PHI instruments. */
 	readonly transfers = new SessionTransfers();
@@ -89,6 +92,10 @@ export class LiveSession {
 	}
 	get closed() {
 		return this.#closed;
+	}
+	/** Recording of the screen into history (undefined until first set). */
+	get screenRecording() {
+		return this.#screenRecording;
 	}
 	get inControl() {
 		return this.#consent.control?.state === 'granted';
@@ -159,6 +166,9 @@ export class LiveSession {
 			case 'closed':
 				this.#closed = e.failure;
 				return;
+			case 'screen-recording':
+				this.#screenRecording = e.code ? { state: e.state, code: e.code } : { state: e.state };
+				return;
 			default: {
 				const never: never = e;
 				console.error('unknown session event', never);
@@ -211,6 +221,10 @@ export class LiveSession {
 	}
 	cancelTransfer(id: number) {
 		return this.#api.cancelTransfer(id);
+	}
+	/** Records the screen into session history, or stops (the worker starts at a key frame). */
+	setScreenRecording(on: boolean) {
+		return this.#api.setScreenRecording(on);
 	}
 	nextPaint() {
 		return this.#api.nextPaint();

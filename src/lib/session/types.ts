@@ -21,6 +21,8 @@ export interface OpenSessionRequest {
 	pinnedAgentKey: Uint8Array;
 	/** What session history keeps about the instrument (serial and site, as the broker lists them). */
 	record?: { serial: string; site: string };
+	/** Record the screen into history; by default on, except on PHI instruments. */
+	recordScreen?: boolean;
 }
 
 /** Why a connection attempt or a session ended: every code has a translated message. */
