@@ -34,3 +34,27 @@ export function requireChromium() {
 			'or set CHROMIUM_PATH to a Chromium or Chrome binary. Browsers are never downloaded by the tests.'
 	);
 }
+
+// Firefox for the "any browser" smoke flows (issue 9): Debian's firefox-esr, driven by
+// puppeteer-core over WebDriver BiDi. FIREFOX_PATH wins. Never downloaded either.
+export const FIREFOX_CANDIDATES = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
+
+/** @returns {string | undefined} */
+export function findFirefox() {
+	const fromEnv = process.env.FIREFOX_PATH;
+	if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
+	return FIREFOX_CANDIDATES.find((p) => existsSync(p));
+}
+
+/** @returns {string} */
+export function requireFirefox() {
+	const found = findFirefox();
+	if (found) return found;
+	const wanted = process.env.FIREFOX_PATH
+		? `FIREFOX_PATH=${process.env.FIREFOX_PATH} does not exist.`
+		: `No Firefox at ${FIREFOX_CANDIDATES.join(' or ')}.`;
+	throw new Error(
+		`${wanted} Install Debian's Firefox ESR (as root: apt-get update && apt-get install -y firefox-esr), ` +
+			'or set FIREFOX_PATH to a Firefox binary. Browsers are never downloaded by the tests.'
+	);
+}

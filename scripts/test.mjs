@@ -1,10 +1,10 @@
 // `npm test`: every check and every test layer, in the order a failure is cheapest to find.
-// 1. Chromium present (installed with apt-get where possible)  2. format, lint, type check
+// 1. Chromium and Firefox ESR present (installed with apt-get where possible)  2. format, lint, type check
 // 3. production build  4. Vitest: node, browser (real Chromium), e2e (the build, driven by Playwright)
 // It ends with a count per layer and a closing `total: N passed, N failed` line.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureChromium, ensureFirefox } from './ensure-chromium.mjs';
 
 const LAYERS = ['node', 'browser', 'e2e'];
 const REPORT = 'test-results/vitest.json';
@@ -24,6 +24,7 @@ function step(title, command, args) {
 
 try {
 	console.log(`[benchside] Chromium: ${ensureChromium()}`);
+	console.log(`[benchside] Firefox: ${ensureFirefox()}`);
 } catch (error) {
 	console.error(`[benchside] ${error instanceof Error ? error.message : String(error)}`);
 	process.exit(1);

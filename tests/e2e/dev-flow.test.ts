@@ -3,41 +3,20 @@
  * A real dev server, real Chromium, and the dev panel playing the authenticator app, the approval
  * e-mail and the customer who reads out the one-time password.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/plain-vite.mjs';
 import { useBrowser } from './browser';
+import { startDevServer } from './dev-server';
 
-let dev: ChildProcess;
+let dev: Awaited<ReturnType<typeof startDevServer>> | undefined;
 let devUrl = '';
 
 beforeAll(async () => {
-	const port = await freePort();
-	devUrl = `http://127.0.0.1:${port}`;
-	dev = spawn(
-		'node_modules/.bin/vite',
-		['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-		{
-			stdio: ['ignore', 'pipe', 'pipe'],
-			env: { ...process.env, NODE_ENV: 'development', NO_COLOR: '1' }
-		}
-	);
-	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error('vite dev did not start within 60 s')), 60_000);
-		dev.stdout?.on('data', (chunk: Buffer) => {
-			// Colours may still be on (CI=true turns them on): the URL line reads "Local" … "http".
-			const text = chunk.toString();
-			if (text.includes('Local') && text.includes('http://')) {
-				clearTimeout(timer);
-				resolve();
-			}
-		});
-		dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}`)));
-	});
+	dev = await startDevServer();
+	devUrl = dev.url;
 }, 90_000);
 
 afterAll(() => {
-	dev?.kill();
+	dev?.stop();
 });
 
 describe('npm run dev: the whole flow on the mocks', () => {
