@@ -48,7 +48,16 @@ export interface VideoStats {
 }
 
 /** Chunks queued in the decoder beyond which deltas are dropped until the next key frame. */
-const MAX_DECODE_QUEUE = 6;
+export const MAX_DECODE_QUEUE = 6;
+
+/**
+ * Catching up: this many chunks or more still wait in the decoder when a frame comes out (a burst
+ * after a stall, or a stream fed faster than real time). Painting then takes at most PAINT_SHARE
+ * of the time, so the decoder keeps the CPU (two cores without a GPU: a 1080p paint costs ~7 ms);
+ * the newest frame is still painted, and the last of the burst at once.
+ */
+const BACKLOG = 2;
+const PAINT_SHARE = 0.1;
 
 type Schedule = (callback: () => void) => void;
 
@@ -64,6 +73,9 @@ export class VideoPipeline {
 	/** A frame was drawn in the current display frame. */
 	#drewThisFrame = false;
 	#tickScheduled = false;
+	/** performance.now() after the last paint, and what it cost. */
+	#paintedAt = -Infinity;
+	#paintCost = 0;
 	#arrivals = new Map<number, number>();
 	#decodeStart = new Map<number, number>();
 	readonly stats: VideoStats = {
@@ -181,22 +193,35 @@ export class VideoPipeline {
 		}
 		this.#pending = frame;
 		this.stats.openFrames++;
-		if (!this.#drewThisFrame) this.#present();
+		if (this.#drewThisFrame) return;
+		if (this.#catchingUp()) this.#tick();
+		else this.#present();
+	}
+
+	/** More chunks wait for the decoder, and the last paint was too recent for the paint budget. */
+	#catchingUp(): boolean {
+		if ((this.#decoder?.decodeQueueSize ?? 0) < BACKLOG) return false;
+		return performance.now() - this.#paintedAt < this.#paintCost / PAINT_SHARE;
+	}
+
+	#tick() {
+		if (this.#tickScheduled) return;
+		this.#tickScheduled = true;
+		this.#schedule(() => this.#onTick());
 	}
 
 	/** A new display frame: the newest frame decoded meanwhile, if any, is drawn now. */
 	#onTick() {
 		this.#tickScheduled = false;
 		this.#drewThisFrame = false;
-		if (this.#pending) this.#present();
+		if (!this.#pending) return;
+		if (this.#catchingUp()) this.#tick();
+		else this.#present();
 	}
 
 	#present() {
 		this.#drewThisFrame = true;
-		if (!this.#tickScheduled) {
-			this.#tickScheduled = true;
-			this.#schedule(() => this.#onTick());
-		}
+		this.#tick();
 		const frame = this.#pending;
 		if (!frame) return;
 		this.#pending = null;
@@ -204,6 +229,8 @@ export class VideoPipeline {
 		this.#ctx.drawImage(frame, 0, 0, this.#canvas.width, this.#canvas.height);
 		const t1 = performance.now();
 		this.stats.drawMs = t1 - t0;
+		this.#paintedAt = t1;
+		this.#paintCost = t1 - t0;
 		const arrived = this.#arrivals.get(frame.timestamp);
 		if (arrived !== undefined) this.stats.latencyMs = t1 - arrived;
 		// Arrival times of this frame and of every older one are no longer needed.

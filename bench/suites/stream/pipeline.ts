@@ -5,17 +5,17 @@
  */
 import type { Fixture } from '../../../mocks/agent/screen/fixture';
 import type { AppMessage } from '../../../src/lib/protocol/messages';
-import { VideoPipeline } from '../../../workers/stream/video';
+import { MAX_DECODE_QUEUE, VideoPipeline } from '../../../workers/stream/video';
 import { WatchedDecoder, watchDecoders } from './decoders';
 import { arrivalAt, deferred, sleepUntil, withDeadline } from './timing';
 import { Wire, type WireRecord } from './wire';
 
 /**
  * Records let in while the decoder's queue plus records still opening stay below this. The
- * pipeline drops deltas when its decoder holds more than 6 chunks (MAX_DECODE_QUEUE): feeding
- * "flat out" means as fast as a flow-controlled transport would deliver, not into a drop.
+ * pipeline drops deltas when its decoder holds more than MAX_DECODE_QUEUE chunks: feeding "flat
+ * out" means as fast as a flow-controlled transport would deliver, up to that, not into a drop.
  */
-export const FLOW_WINDOW = 4;
+export const FLOW_WINDOW = MAX_DECODE_QUEUE;
 
 export interface Clip {
 	records: WireRecord[];
