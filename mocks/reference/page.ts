@@ -22,7 +22,10 @@ const post = (action: string, label: string, hidden: Record<string, string> = {}
 
 const ENDPOINTS: [string, string][] = [
 	['GET /reference/state', 'everything below, as JSON'],
-	['GET /reference/totp/{email}', 'the code the authenticator app shows now: { code }'],
+	[
+		'GET /reference/totp/{email}',
+		'{ code, previous }: the code the authenticator app shows now, and the one before (still accepted, once)'
+	],
 	['POST /reference/devices/{deviceId}/approve', 'the administrator approves a new browser'],
 	[
 		'GET /reference/agents/{instrumentId}',

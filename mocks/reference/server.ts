@@ -89,7 +89,11 @@ export async function startReferenceServer(
 		const headers = new Headers();
 		for (const [name, value] of Object.entries(req.headers))
 			if (typeof value === 'string') headers.set(name, value);
-		const request = new Request(url, { method, headers, ...(body ? { body: new Uint8Array(body) } : {}) });
+		const request = new Request(url, {
+			method,
+			headers,
+			...(body ? { body: new Uint8Array(body) } : {})
+		});
 		peers.set(request, req.socket.remoteAddress ?? 'unknown');
 
 		if (url.pathname.startsWith('/api/')) {
