@@ -5,7 +5,11 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startReferenceServer, type ReferenceServer } from '../../mocks/reference/server';
+import {
+	startReferenceServer,
+	type ReferenceServer,
+	type ReferenceServerOptions
+} from '../../mocks/reference/server';
 
 export const CAMILLE = { email: 'camille.martin@benchside.test', password: 'bench-demo-camille' };
 
@@ -16,7 +20,7 @@ export interface Reference {
 	post<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T>;
 }
 
-export function useReferenceServer(): Reference {
+export function useReferenceServer(options: ReferenceServerOptions = {}): Reference {
 	let server: ReferenceServer | null = null;
 	const call = async <T>(path: string, init?: RequestInit): Promise<T> => {
 		const response = await fetch(`${server!.url}/reference/${path}`, init);
@@ -24,7 +28,7 @@ export function useReferenceServer(): Reference {
 		return (await response.json()) as T;
 	};
 	beforeAll(async () => {
-		server = await startReferenceServer({ buildDir: 'build' });
+		server = await startReferenceServer({ buildDir: 'build', ...options });
 	});
 	afterAll(async () => {
 		await server?.close();
@@ -126,4 +130,13 @@ export async function comparePixels(page: Page, a: Buffer, b: Buffer): Promise<P
 	} finally {
 		await scratch.close();
 	}
+}
+
+/** Connects to `instrumentId` with the one-time password the customer reads out. */
+export async function connectTo(page: Page, ref: Reference, instrumentId: string, name: string) {
+	const { password } = await ref.get<{ password: string }>(`agents/${instrumentId}`);
+	await page.getByText(name).click();
+	await page.getByLabel('One-time password').fill(password);
+	await page.getByRole('button', { name: 'Connect', exact: true }).click();
+	await page.getByRole('heading', { name: `Connected to ${name}` }).waitFor({ timeout: 60_000 });
 }
