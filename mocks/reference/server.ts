@@ -26,6 +26,8 @@ export interface ReferenceServerOptions {
 	consoleOrigins?: string[];
 	/** A fixed one-time password for every agent (tests); default a new one per session. */
 	password?: string;
+	/** The world's clock (tests that step through TOTP codes); default `Date.now`. */
+	now?: () => number;
 }
 
 export interface ReferenceServer {
@@ -138,7 +140,8 @@ export async function startReferenceServer(
 		name: 'benchside-reference-broker',
 		relayBase: `ws://${host}:${port}`,
 		screenFor: (instrument, screens) => fixtureScreenFor(fixtures, instrument, screens),
-		...(options.password ? { password: options.password } : {})
+		...(options.password ? { password: options.password } : {}),
+		...(options.now ? { now: options.now } : {})
 	});
 	routes = brokerRoutes(world.broker, (request) => peers.get(request));
 	const relay = createRelayServer(world.relay, () => [origin, ...(options.consoleOrigins ?? [])]);
