@@ -4,7 +4,7 @@
  * through its /reference/ control endpoints, as a test script or a person would.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import {
 	startReferenceServer,
 	type ReferenceServer,
@@ -20,17 +20,24 @@ export interface Reference {
 	post<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T>;
 }
 
-export function useReferenceServer(options: ReferenceServerOptions = {}): Reference {
+/**
+ * `perTest`: a new world for every test (a demo account can sign in only twice in one 30 s TOTP
+ * step, and each test here signs in twice); otherwise one for the file.
+ */
+export function useReferenceServer(
+	options: ReferenceServerOptions & { perTest?: boolean } = {}
+): Reference {
+	const { perTest = false, ...serverOptions } = options;
 	let server: ReferenceServer | null = null;
 	const call = async <T>(path: string, init?: RequestInit): Promise<T> => {
 		const response = await fetch(`${server!.url}/reference/${path}`, init);
 		if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
 		return (await response.json()) as T;
 	};
-	beforeAll(async () => {
-		server = await startReferenceServer({ buildDir: 'build', ...options });
+	(perTest ? beforeEach : beforeAll)(async () => {
+		server = await startReferenceServer({ buildDir: 'build', ...serverOptions });
 	});
-	afterAll(async () => {
+	(perTest ? afterEach : afterAll)(async () => {
 		await server?.close();
 	});
 	return {
