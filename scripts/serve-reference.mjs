@@ -2,6 +2,8 @@
 // instrument agents of mocks/ on 127.0.0.1, serving the production build (run `npm run build`
 // first). PORT works too; the default is a free port. The mocks are TypeScript: Vite's module
 // runner loads them (no separate compile step). See README, "Reference server".
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runnerImport } from 'vite';
 
@@ -16,6 +18,12 @@ const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
 	console.error(`--port: not a port number: ${values.port}`);
 	process.exit(2);
+}
+
+if (!existsSync(join(values.build, 'index.html'))) {
+	console.warn(
+		`No production build in ${values.build}/: run \`npm run build\` first (the API still runs).`
+	);
 }
 
 /** @type {{ module: typeof import('../mocks/reference/server') }} */
