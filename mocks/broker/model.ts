@@ -158,9 +158,9 @@ export class BrokerModel {
 		return this.#devices.revoke(deviceId);
 	}
 
-	/** The code an authenticator app shows now (dev mode only), or null for an unknown e-mail. */
-	currentTotp(email: string): string | null {
-		return this.#signIn.account(email)?.totp.code(this.now()) ?? null;
+	/** The code an authenticator app shows now (or at `at`), or null for an unknown e-mail. */
+	currentTotp(email: string, at = this.now()): string | null {
+		return this.#signIn.account(email)?.totp.code(at) ?? null;
 	}
 
 	/** Every instrument as the site registered it, in the broker's order. */
