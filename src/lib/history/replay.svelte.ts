@@ -64,6 +64,12 @@ export class SessionReplay {
 	}
 
 	async open(sessionId: string): Promise<boolean> {
+		// A browser without WebCodecs still reviews history; it only cannot show the video.
+		if (typeof VideoDecoder === 'undefined' || typeof OffscreenCanvas === 'undefined') {
+			this.#loading = false;
+			this.#failure = 'no-webcodecs';
+			return false;
+		}
 		const events = new MessageChannel();
 		events.port1.onmessage = (e: MessageEvent<ReplayEvent>) => this.#onEvent(e.data);
 		const offscreen = this.canvas.transferControlToOffscreen();
