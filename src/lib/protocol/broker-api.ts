@@ -17,6 +17,8 @@ export const BROKER_API_PATHS = {
 	authWebAuthnOptions: '/api/v1/auth/webauthn/options',
 	authWebAuthnVerify: '/api/v1/auth/webauthn/verify',
 	authSignOut: '/api/v1/auth/sign-out',
+	passkeyOptions: '/api/v1/account/passkeys/options',
+	passkeys: '/api/v1/account/passkeys',
 	devices: '/api/v1/devices',
 	device: '/api/v1/devices/{deviceId}',
 	deviceApprove: '/api/v1/devices/{deviceId}/approve',
@@ -33,6 +35,8 @@ export const BROKER_API_METHODS: Record<BrokerEndpoint, 'GET' | 'POST'> = {
 	authWebAuthnOptions: 'POST',
 	authWebAuthnVerify: 'POST',
 	authSignOut: 'POST',
+	passkeyOptions: 'POST',
+	passkeys: 'POST',
 	devices: 'POST',
 	device: 'GET',
 	deviceApprove: 'POST',
@@ -189,6 +193,43 @@ export interface WebAuthnVerifyRequest {
 		clientExtensionResults: Record<string, JsonValue>;
 	};
 	deviceSignature?: Base64url;
+}
+/** `publicKey` is PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), ES256 only. */
+export interface PasskeyOptionsResponse {
+	publicKey: {
+		challenge: Base64url;
+		rp: { id: string; name: string };
+		user: { id: Base64url; name: string; displayName: string };
+		pubKeyCredParams: { type: 'public-key'; alg: number }[];
+		timeout?: number;
+		excludeCredentials?: { type: 'public-key'; id: Base64url; transports?: string[] }[];
+		authenticatorSelection?: {
+			residentKey?: 'discouraged' | 'preferred' | 'required';
+			userVerification?: 'required' | 'preferred' | 'discouraged';
+		};
+		attestation?: 'none';
+	};
+}
+export interface PasskeyRegistrationRequest {
+	/** PublicKeyCredential.toJSON() of the new credential (RegistrationResponseJSON). */
+	credential: {
+		id: Base64url;
+		rawId: Base64url;
+		type: 'public-key';
+		response: {
+			clientDataJSON: Base64url;
+			attestationObject: Base64url;
+			transports?: string[];
+		};
+		authenticatorAttachment?: string;
+		clientExtensionResults: Record<string, JsonValue>;
+	};
+	label: string;
+}
+export interface PasskeyRegistered {
+	credentialId: Base64url;
+	label: string;
+	createdAt: IsoTime;
 }
 export interface DeviceRegistrationRequest {
 	challengeId: string;
@@ -409,23 +450,47 @@ const secondFactorP: P<SecondFactorResponse> = tagged('step', {
 		})
 	})
 });
+const credentialDescriptors = optional(
+	arr(
+		obj({
+			type: oneOf(['public-key']),
+			id: b64(1, 1023),
+			transports: optional(arr(str(32, /^[a-z-]+$/), 8))
+		}),
+		100
+	)
+);
+const userVerification = optional(oneOf(['required', 'preferred', 'discouraged']));
 const webAuthnOptionsP: P<WebAuthnOptionsResponse> = obj({
 	publicKey: obj({
 		challenge: b64(16, 64),
 		rpId: str(253, /^[a-z0-9.-]+$/),
 		timeout: optional(int(1000, 600_000)),
-		allowCredentials: optional(
-			arr(
-				obj({
-					type: oneOf(['public-key']),
-					id: b64(1, 1023),
-					transports: optional(arr(str(32, /^[a-z-]+$/), 8))
-				}),
-				100
-			)
-		),
-		userVerification: optional(oneOf(['required', 'preferred', 'discouraged']))
+		allowCredentials: credentialDescriptors,
+		userVerification
 	})
+});
+const passkeyOptionsP: P<PasskeyOptionsResponse> = obj({
+	publicKey: obj({
+		challenge: b64(16, 64),
+		rp: obj({ id: str(253, /^[a-z0-9.-]+$/), name: str(100) }),
+		user: obj({ id: b64(1, 64), name: str(320), displayName: str(100) }),
+		pubKeyCredParams: arr(obj({ type: oneOf(['public-key']), alg: int(-65535, 65535) }), 10, 1),
+		timeout: optional(int(1000, 600_000)),
+		excludeCredentials: credentialDescriptors,
+		authenticatorSelection: optional(
+			obj({
+				residentKey: optional(oneOf(['discouraged', 'preferred', 'required'])),
+				userVerification
+			})
+		),
+		attestation: optional(oneOf(['none']))
+	})
+});
+const passkeyRegisteredP: P<PasskeyRegistered> = obj({
+	credentialId: b64(1, 1023),
+	label: str(100),
+	createdAt: time
 });
 const deviceRegisteredP: P<DeviceRegisteredResponse> = obj({
 	status: oneOf(['pending-approval']),
@@ -498,6 +563,8 @@ export const parseHealth = parser(healthP);
 export const parsePasswordResponse = parser(passwordP);
 export const parseSecondFactorResponse = parser(secondFactorP);
 export const parseWebAuthnOptions = parser(webAuthnOptionsP);
+export const parsePasskeyOptions = parser(passkeyOptionsP);
+export const parsePasskeyRegistered = parser(passkeyRegisteredP);
 export const parseDeviceRegistered = parser(deviceRegisteredP);
 export const parseDeviceStatus = parser(deviceStatusP);
 export const parseInstrumentsPage = parser(instrumentsPageP);
