@@ -9,12 +9,14 @@ import { FleetState } from '$lib/fleet/fleet.svelte';
 import { AuthState } from './auth.svelte';
 import { indexedDbDeviceStore, type DeviceStore } from './device-store';
 import { IdleLock } from './idle-lock.svelte';
+import { PasskeyEnrolment } from './passkeys.svelte';
 import { indexedDbSettingsStore, type SettingsStore } from './settings-store';
 
 export interface ConsoleState {
 	broker: BrokerClient;
 	auth: AuthState;
 	idle: IdleLock;
+	passkeys: PasskeyEnrolment;
 	fleet: FleetState;
 	connect: ConnectState;
 }
@@ -40,6 +42,7 @@ export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
 		broker,
 		auth,
 		idle: new IdleLock(auth, options.settings ?? indexedDbSettingsStore()),
+		passkeys: new PasskeyEnrolment(broker),
 		fleet,
 		connect: new ConnectState({
 			broker,
