@@ -192,6 +192,11 @@ export class BrokerModel {
 		this.#instruments.registerAgent(instrumentId, key);
 	}
 
+	/** The agent rotated its key: the record now names the key it replaces, and when. */
+	rotateAgentKey(instrumentId: string, key: AgentKey): void {
+		this.#instruments.rotateAgent(instrumentId, key);
+	}
+
 	setOnline(instrumentId: string, online: boolean): void {
 		this.#instruments.setOnline(instrumentId, online);
 	}

@@ -22,7 +22,7 @@ export interface RelyingParty {
  * `localhost`. A real broker is configured with the console's origin instead.
  */
 export function defaultRelyingParty(): RelyingParty {
-	const here = (globalThis as { location?: Location }).location;
+	const here = (globalThis as { location?: { hostname: string; origin: string } }).location;
 	if (here?.hostname) return { id: here.hostname, name: 'Benchside', origins: [here.origin] };
 	return { id: 'localhost', name: 'Benchside', origins: ['http://localhost:5173'] };
 }

@@ -5,6 +5,7 @@
 import { createContext } from 'svelte';
 import { BrokerClient } from '$lib/broker/client';
 import { ConnectState, type OpenSession } from '$lib/connect/connect.svelte';
+import type { KnownKeyStore } from '$lib/connect/known-keys';
 import { FleetState } from '$lib/fleet/fleet.svelte';
 import { AuthState } from './auth.svelte';
 import { indexedDbDeviceStore, type DeviceStore } from './device-store';
@@ -26,6 +27,7 @@ export interface ConsoleOptions {
 	devices?: DeviceStore;
 	settings?: SettingsStore;
 	openSession?: OpenSession;
+	knownKeys?: KnownKeyStore;
 	/** Approval polling interval (default 5 s, Part 1). */
 	pollMs?: number;
 }
@@ -48,7 +50,8 @@ export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
 			broker,
 			auth,
 			fleet,
-			...(options.openSession ? { openSession: options.openSession } : {})
+			...(options.openSession ? { openSession: options.openSession } : {}),
+			...(options.knownKeys ? { knownKeys: options.knownKeys } : {})
 		})
 	};
 }

@@ -267,6 +267,10 @@ export interface Instrument {
 	lastSeenAt: IsoTime | null;
 	agentKey: Base64url;
 	agentKeyId: string;
+	/** Present after a rotation the agent announced: the keyId this key replaces. */
+	previousAgentKeyId?: string;
+	/** When the broker published the rotated key; present exactly with previousAgentKeyId. */
+	agentKeyRotatedAt?: IsoTime;
 	phi: boolean;
 	capabilities: Capability[];
 	screens: number;
@@ -512,15 +516,23 @@ const instrumentFields = obj({
 	lastSeenAt: nullable(time),
 	agentKey: b64(65, 65, 0x04),
 	agentKeyId: id,
+	previousAgentKeyId: optional(id),
+	agentKeyRotatedAt: optional(time),
 	phi: bool,
 	capabilities: arr(oneOf(CAPABILITIES), CAPABILITIES.length, 0, true),
 	screens: int(0, 16)
 });
-/** Instruments with protected health information never offer file transfer or clipboard. */
+/**
+ * Instruments with protected health information never offer file transfer or clipboard; the
+ * rotation fields come together and name another key.
+ */
 const instrumentP: P<Instrument> = (v, p) => {
 	const instrument = instrumentFields(v, p);
 	const leaky = instrument.capabilities.some((c) => c === 'file-transfer' || c === 'clipboard');
-	return instrument.phi && leaky ? bad(`${p}.capabilities`) : instrument;
+	if (instrument.phi && leaky) return bad(`${p}.capabilities`);
+	const { previousAgentKeyId: previous, agentKeyRotatedAt: at } = instrument;
+	if ((previous === undefined) !== (at === undefined)) return bad(`${p}.agentKeyRotatedAt`);
+	return previous === instrument.agentKeyId ? bad(`${p}.previousAgentKeyId`) : instrument;
 };
 const instrumentsPageP: P<InstrumentsPage> = obj({
 	instruments: arr(instrumentP, MAX_INSTRUMENTS_LIMIT),
