@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cdp, page } from 'vitest/browser';
+import { locale } from '$lib/i18n';
 import {
 	CAMILLE,
 	shot,
@@ -107,6 +108,12 @@ describe('passkeys', () => {
 			.toHaveTextContent('The security key request was cancelled or timed out.');
 		await expect.element(page.getByRole('heading', { name: 'Confirm it is you' })).toBeVisible();
 		await shot('passkey-cancelled');
+		// Kept as a code, so it reads again in the other language.
+		locale.set('fr');
+		await expect
+			.element(page.getByTestId('signin-notice'))
+			.toHaveTextContent('La demande à la clé de sécurité a été annulée ou a expiré.');
+		locale.set('en');
 		await page.getByLabelText('Authentication code').fill(rig.nextTotp());
 		await page.getByRole('button', { name: 'Confirm' }).click();
 		await expect.element(page.getByRole('heading', { name: 'Instruments' })).toBeVisible();
