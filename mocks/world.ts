@@ -81,6 +81,14 @@ export async function createMockWorld(options: WorldOptions): Promise<MockWorld>
 	};
 }
 
+/** A planned rotation: the agent makes a new key, and the broker publishes it as a rotation. */
+export async function rotateAgentKey(world: MockWorld, instrumentId: string): Promise<void> {
+	const agent = world.agents.get(instrumentId);
+	if (!agent) throw new RangeError(`no agent for ${instrumentId}`);
+	const { publicKey, keyId } = await agent.rotateKey();
+	world.broker.rotateAgentKey(instrumentId, { publicKey, keyId });
+}
+
 /** Session ids travel as base64url in the broker API and as raw bytes in the agent channel. */
 export function sessionBytes(sessionIdText: string): Uint8Array {
 	const bytes = base64urlDecode(sessionIdText);

@@ -41,7 +41,7 @@ export class InstrumentAgent implements AgentContext {
 	readonly agentVersion: string;
 	readonly phi: boolean;
 	readonly capabilities: readonly Capability[];
-	readonly identity: Identity & { keyId: string };
+	#identity: Identity & { keyId: string };
 	readonly guard: PasswordGuard;
 	readonly customer = new SimulatedCustomer();
 	readonly files: AgentFiles;
@@ -63,7 +63,7 @@ export class InstrumentAgent implements AgentContext {
 		this.agentVersion = spec.agentVersion ?? '1.4.2';
 		this.phi = spec.phi;
 		this.capabilities = spec.capabilities;
-		this.identity = identity;
+		this.#identity = identity;
 		this.screen = spec.screen;
 		this.files = new AgentFiles(spec.name);
 		this.#password = spec.password ?? newOneTimePassword();
@@ -78,9 +78,28 @@ export class InstrumentAgent implements AgentContext {
 	}
 
 	static async create(spec: AgentSpec): Promise<InstrumentAgent> {
+		return new InstrumentAgent(spec, await InstrumentAgent.#newIdentity(spec.instrumentId));
+	}
+
+	static async #newIdentity(instrumentId: string): Promise<Identity & { keyId: string }> {
 		const key = await generateIdentity();
-		const keyId = `${spec.instrumentId}-${toHex(key.publicKey.subarray(1, 5))}`;
-		return new InstrumentAgent(spec, { ...key, keyId });
+		return { ...key, keyId: `${instrumentId}-${toHex(key.publicKey.subarray(1, 5))}` };
+	}
+
+	/** The identity key the agent proves in its handshake (and signs consent answers with). */
+	get identity(): Identity & { keyId: string } {
+		return this.#identity;
+	}
+
+	/**
+	 * A planned key rotation on the instrument PC: a new key under a new keyId. The broker must
+	 * then publish it as a rotation (BrokerModel.rotateAgentKey); sessions already open keep going.
+	 */
+	async rotateKey(): Promise<Identity & { keyId: string }> {
+		const previous = this.#identity.keyId;
+		this.#identity = await InstrumentAgent.#newIdentity(this.instrumentId);
+		this.log({ type: 'key-rotated', detail: `${previous} → ${this.#identity.keyId}` });
+		return this.#identity;
 	}
 
 	/** The one-time password the customer reads out to the technician. */

@@ -6,6 +6,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Technician } from '../../src/lib/protocol/broker-api';
 import { bufferSource, equalBytes, randomBytes, utf8 } from '../../src/lib/protocol/bytes';
 import type { Clock } from './replies';
+import type { Passkey } from './webauthn';
 
 export interface DemoCredential {
 	id: string;
@@ -112,6 +113,10 @@ export interface Account {
 	technician: Technician;
 	password: Promise<PasswordHash>;
 	totp: TotpFactor;
+	/** WebAuthn's user.id: random, so that it says nothing about the person (WebAuthn §14.6.1). */
+	userHandle: Uint8Array;
+	/** Registered in the account menu; once there is one, sign-in offers `webauthn`. */
+	passkeys: Passkey[];
 }
 
 /** The plain password is hashed at once and never kept. */
@@ -120,7 +125,9 @@ export function createAccount(credential: DemoCredential): Account {
 	return {
 		technician: { id, name, email, trainedRegions: [...trainedRegions] },
 		password: hashPassword(credential.password),
-		totp: new TotpFactor(credential.totpSecret)
+		totp: new TotpFactor(credential.totpSecret),
+		userHandle: randomBytes(16),
+		passkeys: []
 	};
 }
 

@@ -8,9 +8,12 @@ import {
 	deviceProofMessage,
 	type DeviceRegisteredResponse,
 	type DeviceRegistrationRequest,
+	type PasskeyOptionsResponse,
+	type PasskeyRegistered,
 	type PasswordResponse,
 	type SecondFactorResponse,
-	type Technician
+	type Technician,
+	type WebAuthnOptionsResponse
 } from '../../src/lib/protocol/broker-api';
 import { randomBytes, toHex } from '../../src/lib/protocol/bytes';
 import { verify } from '../../src/lib/protocol/identity';
@@ -25,14 +28,24 @@ import {
 	type PasswordHash
 } from './accounts';
 import { hashToken, type DeviceRegistry } from './devices';
+import { PasskeyDesk } from './passkeys';
 import { fail, iso, noContent, ok, type BrokerReply, type Clock } from './replies';
-import { parseDeviceRegistration, parsePasswordRequest, parseTotpRequest } from './requests';
+import {
+	parseDeviceRegistration,
+	parsePasswordRequest,
+	parseTotpRequest,
+	parseWebAuthnOptionsRequest,
+	parseWebAuthnVerifyRequest
+} from './requests';
+import { verifyAssertion, type RelyingParty } from './webauthn';
 
 const CHALLENGE_LIFETIME = 5 * 60_000;
 const REGISTRATION_LIFETIME = 10 * 60_000;
 const TOKEN_LIFETIME = 8 * 3600_000;
 const FAILURE_WINDOW = 15 * 60_000;
 const WRONG_CODES_PER_CHALLENGE = 5;
+/** A WebAuthn challenge: single use, and shorter-lived than the sign-in it belongs to. */
+const WEBAUTHN_LIFETIME = 2 * 60_000;
 
 interface Challenge {
 	id: string;
@@ -42,6 +55,8 @@ interface Challenge {
 	expiresAt: number;
 	device?: { deviceId: string; deviceChallenge: string };
 	wrongCodes: number;
+	/** The WebAuthn challenge of the last options call; used up by the next verify. */
+	webauthn?: { challenge: string; expiresAt: number };
 	/** The registration that closed it: the exact same request again gets the same reply. */
 	registered?: DeviceRegistrationRequest;
 }
@@ -64,11 +79,14 @@ export class SignIn {
 	readonly #secondFactorFailures: RateLimiter;
 	/** An unknown e-mail costs one PBKDF2 too, so timing does not tell accounts apart. */
 	readonly #dummy: Promise<PasswordHash>;
+	readonly #passkeys: PasskeyDesk;
 
 	constructor(
 		readonly devices: DeviceRegistry,
-		readonly now: Clock
+		readonly now: Clock,
+		readonly rp: RelyingParty
 	) {
+		this.#passkeys = new PasskeyDesk(rp, now);
 		this.#passwordFailures = new RateLimiter(5, FAILURE_WINDOW, now);
 		this.#sourceFailures = new RateLimiter(50, FAILURE_WINDOW, now);
 		this.#secondFactorFailures = new RateLimiter(10, FAILURE_WINDOW, now);
@@ -116,7 +134,7 @@ export class SignIn {
 		const reply: PasswordResponse = {
 			step: 'second-factor',
 			challengeId: challenge.id,
-			methods: ['totp'],
+			methods: account.passkeys.length > 0 ? ['totp', 'webauthn'] : ['totp'],
 			expiresAt: iso(challenge.expiresAt)
 		};
 		if (device) reply.deviceChallenge = device.deviceChallenge;
@@ -146,6 +164,75 @@ export class SignIn {
 		}
 		this.#secondFactorFailures.reset(key);
 		return this.#secondFactorPassed(challenge, req.deviceSignature);
+	}
+
+	/** Part 1 "webauthn/options": a fresh challenge for the account's passkeys. */
+	webauthnOptions(body: unknown): BrokerReply<WebAuthnOptionsResponse> {
+		const req = parseWebAuthnOptionsRequest(body);
+		if (!req) return fail('bad-request', 'expected { challengeId }');
+		const challenge = this.#live(req.challengeId);
+		if (challenge?.state !== 'second-factor') {
+			return fail('challenge-expired', 'sign-in challenge unknown, expired or used');
+		}
+		const { passkeys } = challenge.account;
+		if (passkeys.length === 0) return fail('not-found', 'this account has no passkey');
+		const webauthn = {
+			challenge: base64urlEncode(randomBytes(32)),
+			expiresAt: Math.min(challenge.expiresAt, this.now() + WEBAUTHN_LIFETIME)
+		};
+		challenge.webauthn = webauthn;
+		return ok<WebAuthnOptionsResponse>({
+			publicKey: {
+				challenge: webauthn.challenge,
+				rpId: this.rp.id,
+				timeout: WEBAUTHN_LIFETIME,
+				allowCredentials: passkeys.map((p) => ({ type: 'public-key', id: p.credentialId })),
+				userVerification: 'preferred'
+			}
+		});
+	}
+
+	/** Part 1 "webauthn/verify": the assertion against the challenge just issued, once. */
+	async webauthnVerify(body: unknown): Promise<BrokerReply<SecondFactorResponse>> {
+		const req = parseWebAuthnVerifyRequest(body);
+		if (!req) return fail('bad-request', 'expected { challengeId, credential, deviceSignature? }');
+		const challenge = this.#live(req.challengeId);
+		if (challenge?.state !== 'second-factor') {
+			return fail('challenge-expired', 'sign-in challenge unknown, expired or used');
+		}
+		if (req.deviceSignature !== undefined && !challenge.device) {
+			return fail('bad-request', 'deviceSignature without a deviceChallenge');
+		}
+		const key = challenge.account.technician.id;
+		const wait = this.#secondFactorFailures.retryAfter(key);
+		if (wait !== null) return fail('rate-limited', 'too many second-factor attempts', wait);
+		const issued = challenge.webauthn;
+		delete challenge.webauthn; // single use: a replay meets no challenge
+		const passkey = challenge.account.passkeys.find((p) => p.credentialId === req.credential.id);
+		const checked =
+			issued && passkey && this.now() <= issued.expiresAt
+				? await verifyAssertion(this.rp, issued.challenge, passkey, req.credential.response)
+				: { ok: false as const, reason: 'no live challenge, or an unknown credential' };
+		if (!checked.ok) {
+			this.#secondFactorFailures.hit(key);
+			if (++challenge.wrongCodes >= WRONG_CODES_PER_CHALLENGE) challenge.state = 'closed';
+			return fail('webauthn-invalid', checked.reason);
+		}
+		passkey!.signCount = checked.signCount;
+		this.#secondFactorFailures.reset(key);
+		return this.#secondFactorPassed(challenge, req.deviceSignature);
+	}
+
+	passkeyOptions(technician: Technician): BrokerReply<PasskeyOptionsResponse> {
+		const account = this.account(technician.email);
+		return account ? this.#passkeys.options(account) : fail('unauthorized', 'no such account');
+	}
+
+	registerPasskey(technician: Technician, body: unknown): Promise<BrokerReply<PasskeyRegistered>> {
+		const account = this.account(technician.email);
+		return account
+			? this.#passkeys.register(account, body)
+			: Promise.resolve(fail('unauthorized', 'no such account'));
 	}
 
 	async registerDevice(body: unknown): Promise<BrokerReply<DeviceRegisteredResponse>> {

@@ -32,9 +32,17 @@ interface Entry {
 	fixture: InstrumentFixture;
 	/** Position in the broker's stable order. */
 	order: number;
-	agent?: { agentKey: string; agentKeyId: string };
+	agent?: AgentRecord;
 	online: boolean;
 	lastSeenAt: number | null;
+}
+
+/** The key fields of the instrument record (Part 1, "Pinning the agent key"). */
+interface AgentRecord {
+	agentKey: string;
+	agentKeyId: string;
+	previousAgentKeyId?: string;
+	agentKeyRotatedAt?: string;
 }
 
 const DEFAULT_LIMIT = 100;
@@ -64,15 +72,26 @@ export class InstrumentDirectory {
 		return this.#entries.map((e) => e.fixture);
 	}
 
-	/** Throws on programming errors of the mock world: an unknown instrument or a bad key. */
+	/**
+	 * The agent enrols a key; the record carries no rotation marker (a hostile broker that swaps
+	 * keys does just this). Throws on programming errors of the mock world: an unknown instrument
+	 * or a bad key.
+	 */
 	registerAgent(instrumentId: string, key: AgentKey): void {
+		this.#entry(instrumentId).agent = checkedKey(key);
+	}
+
+	/** A rotation the agent announced: a new keyId, and the record names the key it replaces. */
+	rotateAgent(instrumentId: string, key: AgentKey): void {
 		const entry = this.#entry(instrumentId);
-		if (!isId(key.keyId)) throw new RangeError(`bad agent keyId ${key.keyId}`);
-		if (key.publicKey.length !== 65 || key.publicKey[0] !== 0x04) {
-			throw new RangeError('agent key must be a raw uncompressed P-256 point');
-		}
-		p256.Point.fromBytes(key.publicKey); // throws when not on the curve
-		entry.agent = { agentKey: base64urlEncode(key.publicKey), agentKeyId: key.keyId };
+		const previous = entry.agent?.agentKeyId;
+		if (previous === undefined) throw new RangeError(`${instrumentId} has no key to rotate`);
+		if (previous === key.keyId) throw new RangeError('a rotation needs a new keyId');
+		entry.agent = {
+			...checkedKey(key),
+			previousAgentKeyId: previous,
+			agentKeyRotatedAt: iso(this.now())
+		};
 	}
 
 	setOnline(instrumentId: string, online: boolean): void {
@@ -162,6 +181,15 @@ export class InstrumentDirectory {
 		const [tech, after] = (decodeUtf8(payload) ?? '').split('\n');
 		return tech === technicianId && after !== undefined ? Number(after) : null;
 	}
+}
+
+function checkedKey(key: AgentKey): AgentRecord {
+	if (!isId(key.keyId)) throw new RangeError(`bad agent keyId ${key.keyId}`);
+	if (key.publicKey.length !== 65 || key.publicKey[0] !== 0x04) {
+		throw new RangeError('agent key must be a raw uncompressed P-256 point');
+	}
+	p256.Point.fromBytes(key.publicKey); // throws when not on the curve
+	return { agentKey: base64urlEncode(key.publicKey), agentKeyId: key.keyId };
 }
 
 function parseLimit(v: string | number | null | undefined): number | null {

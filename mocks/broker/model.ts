@@ -12,6 +12,8 @@ import {
 	type DeviceStatusResponse,
 	type HealthResponse,
 	type InstrumentsPage,
+	type PasskeyOptionsResponse,
+	type PasskeyRegistered,
 	type PasswordResponse,
 	type SecondFactorResponse,
 	type SessionCreated,
@@ -28,6 +30,7 @@ import { DEMO_FLEET, demoWhitelist, generateFleet, type InstrumentFixture } from
 import { InstrumentDirectory, type AgentKey, type InstrumentsQuery } from './instruments';
 import { fail, ok, type BrokerReply, type Clock } from './replies';
 import { SessionDesk, type SessionListener, type SessionRecord } from './sessions';
+import { defaultRelyingParty, type RelyingParty } from './webauthn';
 
 export { DEMO_CREDENTIALS } from './accounts';
 export type { BrokerFailure, BrokerReply, BrokerSuccess, Clock } from './replies';
@@ -36,6 +39,7 @@ export type { PendingApproval } from './devices';
 export type { SessionCreatedEvent, SessionRecord } from './sessions';
 export type { StoredAuditEvent } from './audit';
 export type { SignInContext } from './auth';
+export type { RelyingParty } from './webauthn';
 
 export interface BrokerModelOptions {
 	/** Reported by /health; default `benchside-mock-broker`. */
@@ -46,6 +50,8 @@ export interface BrokerModelOptions {
 	relayBase?: string;
 	/** The demo fleet, padded with generated instruments to this many (performance work). */
 	fleetSize?: number;
+	/** WebAuthn's relying party; default: the page the mocks run in (else localhost). */
+	relyingParty?: RelyingParty;
 }
 
 /** Per-token limits, Part 1 "Security notes"; generous enough that a console never meets them. */
@@ -72,7 +78,7 @@ export class BrokerModel {
 		this.now = o.now ?? (() => Date.now());
 		this.relayBase = o.relayBase ?? 'wss://relay.benchside.test';
 		this.#devices = new DeviceRegistry(this.now);
-		this.#signIn = new SignIn(this.#devices, this.now);
+		this.#signIn = new SignIn(this.#devices, this.now, o.relyingParty ?? defaultRelyingParty());
 		for (const credential of Object.values(DEMO_CREDENTIALS)) this.#signIn.addAccount(credential);
 		const fleet = o.fleetSize === undefined ? DEMO_FLEET : generateFleet(o.fleetSize);
 		this.#instruments = new InstrumentDirectory(fleet, this.now);
@@ -99,13 +105,26 @@ export class BrokerModel {
 		return this.#signIn.totp(body);
 	}
 
-	/** This broker offers no WebAuthn: `methods` is ["totp"] and both endpoints are not-found. */
-	webauthnOptions(_body: unknown): BrokerReply<WebAuthnOptionsResponse> {
-		return fail('not-found', 'this broker does not offer WebAuthn');
+	/** WebAuthn is offered to accounts with a passkey; for the others this is not-found. */
+	webauthnOptions(body: unknown): BrokerReply<WebAuthnOptionsResponse> {
+		return this.#signIn.webauthnOptions(body);
 	}
 
-	webauthnVerify(_body: unknown): BrokerReply<SecondFactorResponse> {
-		return fail('not-found', 'this broker does not offer WebAuthn');
+	webauthnVerify(body: unknown): Promise<BrokerReply<SecondFactorResponse>> {
+		return this.#signIn.webauthnVerify(body);
+	}
+
+	passkeyOptions(token: string | null): BrokerReply<PasskeyOptionsResponse> {
+		const auth = this.#authenticate(token);
+		return auth.ok ? this.#signIn.passkeyOptions(auth.body) : auth;
+	}
+
+	async registerPasskey(
+		token: string | null,
+		body: unknown
+	): Promise<BrokerReply<PasskeyRegistered>> {
+		const auth = this.#authenticate(token);
+		return auth.ok ? this.#signIn.registerPasskey(auth.body, body) : auth;
 	}
 
 	signOut(token: string | null): BrokerReply<null> {
@@ -171,6 +190,11 @@ export class BrokerModel {
 	/** The agent enrols its identity key; until then the instrument is neither listed nor reachable. */
 	registerAgent(instrumentId: string, key: AgentKey): void {
 		this.#instruments.registerAgent(instrumentId, key);
+	}
+
+	/** The agent rotated its key: the record now names the key it replaces, and when. */
+	rotateAgentKey(instrumentId: string, key: AgentKey): void {
+		this.#instruments.rotateAgent(instrumentId, key);
 	}
 
 	setOnline(instrumentId: string, online: boolean): void {

@@ -11,9 +11,11 @@ import {
 	type AuditEvent,
 	type DeviceRegistrationRequest,
 	type JsonValue,
+	type PasskeyRegistrationRequest,
 	type PasswordRequest,
 	type SessionRequest,
-	type TotpRequest
+	type TotpRequest,
+	type WebAuthnVerifyRequest
 } from '../../src/lib/protocol/broker-api';
 import { utf8 } from '../../src/lib/protocol/bytes';
 
@@ -70,6 +72,68 @@ export function parseTotpRequest(json: unknown): TotpRequest | null {
 	return deviceSignature === undefined
 		? { challengeId, code }
 		: { challengeId, code, deviceSignature };
+}
+
+/** Unpadded base64url of 1..max bytes (WebAuthn's binary fields as toJSON() writes them). */
+function isB64Up(v: unknown, max: number): v is string {
+	if (typeof v !== 'string' || v.length > Math.ceil((max * 4) / 3)) return false;
+	const bytes = base64urlDecode(v);
+	return bytes !== null && bytes.length > 0;
+}
+
+export function parseWebAuthnOptionsRequest(json: unknown): { challengeId: string } | null {
+	const challengeId = fields(json)?.challengeId;
+	return isId(challengeId) ? { challengeId } : null;
+}
+
+/** The common part of RegistrationResponseJSON and AuthenticationResponseJSON. */
+function credentialOf(json: unknown): { id: string; response: Fields; rest: Fields } | null {
+	const f = fields(json);
+	const response = fields(f?.response);
+	if (!f || !response || f.type !== 'public-key' || !isB64Up(f.id, 1023) || f.rawId !== f.id)
+		return null;
+	if (f.clientExtensionResults !== undefined && !fields(f.clientExtensionResults)) return null;
+	return { id: f.id, response, rest: f };
+}
+
+export function parseWebAuthnVerifyRequest(json: unknown): WebAuthnVerifyRequest | null {
+	const f = fields(json);
+	const credential = credentialOf(f?.credential);
+	if (!f || !credential || !isId(f.challengeId)) return null;
+	const { clientDataJSON, authenticatorData, signature, userHandle } = credential.response;
+	if (!isB64Up(clientDataJSON, 4096) || !isB64Up(authenticatorData, 4096)) return null;
+	if (!isB64Up(signature, 256) || !optional(userHandle, (v) => isB64Up(v, 64))) return null;
+	if (!optional(f.deviceSignature, (v) => isB64(v, 64))) return null;
+	const request: WebAuthnVerifyRequest = {
+		challengeId: f.challengeId,
+		credential: {
+			id: credential.id,
+			rawId: credential.id,
+			type: 'public-key',
+			response: { clientDataJSON, authenticatorData, signature },
+			clientExtensionResults: {}
+		}
+	};
+	if (f.deviceSignature !== undefined) request.deviceSignature = f.deviceSignature;
+	return request;
+}
+
+export function parsePasskeyRegistration(json: unknown): PasskeyRegistrationRequest | null {
+	const f = fields(json);
+	const credential = credentialOf(f?.credential);
+	if (!f || !credential || !isText(f.label, 100)) return null;
+	const { clientDataJSON, attestationObject } = credential.response;
+	if (!isB64Up(clientDataJSON, 4096) || !isB64Up(attestationObject, 16_384)) return null;
+	return {
+		credential: {
+			id: credential.id,
+			rawId: credential.id,
+			type: 'public-key',
+			response: { clientDataJSON, attestationObject },
+			clientExtensionResults: {}
+		},
+		label: f.label
+	};
 }
 
 export function parseDeviceRegistration(json: unknown): DeviceRegistrationRequest | null {

@@ -105,6 +105,8 @@ export function brokerRoutes(
 		route('authTotp', ({ body }) => model.signInTotp(body)),
 		route('authWebAuthnOptions', ({ body }) => model.webauthnOptions(body)),
 		route('authWebAuthnVerify', ({ body }) => model.webauthnVerify(body)),
+		route('passkeyOptions', ({ token }) => model.passkeyOptions(token), false),
+		route('passkeys', ({ token, body }) => model.registerPasskey(token, body)),
 		route('authSignOut', ({ token }) => model.signOut(token), false),
 		route('devices', ({ body }) => model.registerDevice(body)),
 		route('device', ({ params }) => model.deviceStatus(params.deviceId ?? '')),

@@ -3,21 +3,11 @@
  * A real dev server, real Chromium, and the dev panel playing the authenticator app, the approval
  * e-mail and the customer who reads out the one-time password.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useBrowser } from './browser';
-import { startDevServer } from './dev-server';
+import { enterPassword, enterTotp, openDevPanel, useDevServer } from './dev-server';
 
-let dev: Awaited<ReturnType<typeof startDevServer>> | undefined;
-let devUrl = '';
-
-beforeAll(async () => {
-	dev = await startDevServer();
-	devUrl = dev.url;
-}, 90_000);
-
-afterAll(() => {
-	dev?.stop();
-});
+const dev = useDevServer('127.0.0.1');
 
 describe('npm run dev: the whole flow on the mocks', () => {
 	const e2e = useBrowser();
@@ -27,19 +17,10 @@ describe('npm run dev: the whole flow on the mocks', () => {
 		{ timeout: 180_000 },
 		async () => {
 			const { page } = e2e;
-			await page.goto(devUrl);
-			await page.getByRole('button', { name: /Dev panel/ }).click();
-			const totp = async () => (await page.getByTestId('totp').first().textContent())!.trim();
-			const signIn = async () => {
-				await page.getByLabel('E-mail').fill('camille.martin@benchside.test');
-				await page.getByLabel('Password', { exact: true }).fill('bench-demo-camille');
-				await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-				const code = page.locator('input[autocomplete="one-time-code"]');
-				await code.waitFor({ timeout: 30_000 });
-				await code.fill(await totp());
-				await page.keyboard.press('Enter');
-			};
-			await signIn();
+			await page.goto(dev.url());
+			await openDevPanel(page);
+			await enterPassword(page);
+			const first = await enterTotp(page);
 			await page
 				.getByRole('heading', { name: /waiting for approval/ })
 				.waitFor({ timeout: 30_000 });
@@ -48,10 +29,9 @@ describe('npm run dev: the whole flow on the mocks', () => {
 			await page
 				.getByRole('heading', { name: 'This browser is approved' })
 				.waitFor({ timeout: 60_000 });
-			// A code is good once: the second sign-in needs the next one.
-			const used = await totp();
-			await expect.poll(totp, { timeout: 35_000, interval: 500 }).not.toBe(used);
-			await signIn();
+			// A code is good once: the second sign-in waits for the next one.
+			await enterPassword(page);
+			await enterTotp(page, first);
 			await page.getByRole('heading', { name: 'Instruments' }).waitFor({ timeout: 30_000 });
 			await e2e.shot('dev-2-fleet');
 

@@ -27,6 +27,8 @@ import {
 	parseSecondFactorResponse,
 	parseSessionCreated,
 	parseWebAuthnOptions,
+	parsePasskeyOptions,
+	parsePasskeyRegistered,
 	relaySubprotocols,
 	type Parsed
 } from '../../src/lib/protocol/broker-api';
@@ -77,6 +79,8 @@ const REPLIES: Record<string, Parser> = {
 	'totp-signed-in': parseSecondFactorResponse,
 	'totp-device-registration-required': parseSecondFactorResponse,
 	'webauthn-options': parseWebAuthnOptions,
+	'passkey-options': parsePasskeyOptions,
+	'passkey-registered': parsePasskeyRegistered,
 	'device-registered': parseDeviceRegistered,
 	'device-status': parseDeviceStatus,
 	'device-approved': parseDeviceStatus,
@@ -93,6 +97,7 @@ const REQUESTS = [
 	'totp-request',
 	'webauthn-options-request',
 	'webauthn-verify-request',
+	'passkey-registration-request',
 	'device-registration-request',
 	'device-approval-request',
 	'session-request',

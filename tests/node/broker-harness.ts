@@ -17,6 +17,8 @@ import {
 	parseDeviceStatus,
 	parseHealth,
 	parseInstrumentsPage,
+	parsePasskeyOptions,
+	parsePasskeyRegistered,
 	parsePasswordResponse,
 	parseSecondFactorResponse,
 	parseSessionCreated,
@@ -39,6 +41,8 @@ const PARSERS = {
 	authWebAuthnVerify: parseSecondFactorResponse,
 	authSignOut: (json: unknown): Parsed<null> =>
 		json === null ? { ok: true, value: null } : { ok: false, error: '$' },
+	passkeyOptions: parsePasskeyOptions,
+	passkeys: parsePasskeyRegistered,
 	devices: parseDeviceRegistered,
 	device: parseDeviceStatus,
 	deviceApprove: parseDeviceStatus,
@@ -53,6 +57,7 @@ type Body<E extends BrokerEndpoint> = Extract<
 const SUCCESS: Partial<Record<BrokerEndpoint, number>> = {
 	authSignOut: 204,
 	devices: 202,
+	passkeys: 201,
 	sessions: 201
 };
 

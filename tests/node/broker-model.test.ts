@@ -273,11 +273,14 @@ describe('the reference broker, over HTTP as the console calls it', () => {
 		expect(log[0]).toMatchObject({ technicianId: camille.id, event: { data: { by: 'test' } } });
 	});
 
-	it('offers no WebAuthn, and answers unknown paths with not-found', async () => {
+	it('offers WebAuthn only to accounts with a passkey, and answers unknown paths with not-found', async () => {
+		const { challengeId, methods } = await succeed('authPassword', login(camille));
+		expect(methods).toEqual(['totp']);
+		expect(await refuse('authWebAuthnOptions', { body: { challengeId } })).toBe('not-found');
 		expect(await refuse('authWebAuthnOptions', { body: { challengeId: 'ch_x' } })).toBe(
-			'not-found'
+			'challenge-expired'
 		);
-		expect(await refuse('authWebAuthnVerify', { body: { challengeId: 'ch_x' } })).toBe('not-found');
+		expect(await refuse('authWebAuthnVerify', { body: { challengeId } })).toBe('bad-request');
 		const res = await fetch(`${BASE}/api/v1/nothing-here`);
 		expect(parseBrokerError(await res.json())).toMatchObject({
 			ok: true,

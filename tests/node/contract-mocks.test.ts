@@ -38,9 +38,15 @@ describe('the mock broker implements every endpoint of Part 1', () => {
 		await h.enrolAgents();
 		const camille = DEMO_CREDENTIALS.camille;
 		await h.succeed('health');
-		expect(await h.refuse('authWebAuthnOptions', { body: {} })).toBe('not-found');
-		expect(await h.refuse('authWebAuthnVerify', { body: {} })).toBe('not-found');
+		expect(await h.refuse('authWebAuthnOptions', { body: {} })).toBe('bad-request');
+		expect(await h.refuse('authWebAuthnVerify', { body: {} })).toBe('bad-request');
 		const { token, device } = await h.technician(camille); // password, totp, devices, device, approve
+		// Passkeys: registration and sign-in run whole in tests/node/broker-passkeys.test.ts.
+		const { publicKey } = await h.succeed('passkeyOptions', { token });
+		expect(publicKey.attestation).toBe('none');
+		expect(await h.refuse('passkeys', { token, body: { credential: {}, label: 'x' } })).toBe(
+			'bad-request'
+		);
 		await h.succeed('device', { params: { deviceId: device.deviceId } });
 		const page = await h.succeed('instruments', { token });
 		const online = page.instruments.find((i) => i.online)!;

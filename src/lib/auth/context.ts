@@ -5,16 +5,19 @@
 import { createContext } from 'svelte';
 import { BrokerClient } from '$lib/broker/client';
 import { ConnectState, type OpenSession } from '$lib/connect/connect.svelte';
+import type { KnownKeyStore } from '$lib/connect/known-keys';
 import { FleetState } from '$lib/fleet/fleet.svelte';
 import { AuthState } from './auth.svelte';
 import { indexedDbDeviceStore, type DeviceStore } from './device-store';
 import { IdleLock } from './idle-lock.svelte';
+import { PasskeyEnrolment } from './passkeys.svelte';
 import { indexedDbSettingsStore, type SettingsStore } from './settings-store';
 
 export interface ConsoleState {
 	broker: BrokerClient;
 	auth: AuthState;
 	idle: IdleLock;
+	passkeys: PasskeyEnrolment;
 	fleet: FleetState;
 	connect: ConnectState;
 }
@@ -24,6 +27,7 @@ export interface ConsoleOptions {
 	devices?: DeviceStore;
 	settings?: SettingsStore;
 	openSession?: OpenSession;
+	knownKeys?: KnownKeyStore;
 	/** Approval polling interval (default 5 s, Part 1). */
 	pollMs?: number;
 }
@@ -40,12 +44,14 @@ export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
 		broker,
 		auth,
 		idle: new IdleLock(auth, options.settings ?? indexedDbSettingsStore()),
+		passkeys: new PasskeyEnrolment(broker),
 		fleet,
 		connect: new ConnectState({
 			broker,
 			auth,
 			fleet,
-			...(options.openSession ? { openSession: options.openSession } : {})
+			...(options.openSession ? { openSession: options.openSession } : {}),
+			...(options.knownKeys ? { knownKeys: options.knownKeys } : {})
 		})
 	};
 }

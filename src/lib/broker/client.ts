@@ -15,6 +15,8 @@ import {
 	parseDeviceStatus,
 	parseHealth,
 	parseInstrumentsPage,
+	parsePasskeyOptions,
+	parsePasskeyRegistered,
 	parsePasswordResponse,
 	parseSecondFactorResponse,
 	parseSessionCreated,
@@ -30,6 +32,9 @@ import {
 	type InstrumentsPage,
 	type InstrumentsQuery,
 	type Parsed,
+	type PasskeyOptionsResponse,
+	type PasskeyRegistered,
+	type PasskeyRegistrationRequest,
 	type PasswordRequest,
 	type PasswordResponse,
 	type SecondFactorResponse,
@@ -175,6 +180,29 @@ export class BrokerClient {
 		const reply = await this.#call<null>('authSignOut', { auth: true, parse: null, expect: [204] });
 		this.#accessToken = null;
 		return reply;
+	}
+
+	/** Part 1 "Passkeys": creation options for the signed-in technician. */
+	passkeyOptions(signal?: AbortSignal): Promise<BrokerResult<PasskeyOptionsResponse>> {
+		return this.#call('passkeyOptions', {
+			auth: true,
+			parse: parsePasskeyOptions,
+			expect: [200],
+			signal
+		});
+	}
+
+	registerPasskey(
+		req: PasskeyRegistrationRequest,
+		signal?: AbortSignal
+	): Promise<BrokerResult<PasskeyRegistered>> {
+		return this.#call('passkeys', {
+			auth: true,
+			body: req,
+			parse: parsePasskeyRegistered,
+			expect: [201],
+			signal
+		});
 	}
 
 	registerDevice(

@@ -5,16 +5,24 @@
  */
 import type { AuthState } from '$lib/auth/auth.svelte';
 import { Countdown } from '$lib/auth/countdown.svelte';
+import { isoNow } from '$lib/auth/device-store';
 import type { BrokerClient, BrokerFailure } from '$lib/broker/client';
 import type { FleetState } from '$lib/fleet/fleet.svelte';
 import { base64urlDecode } from '$lib/protocol/base64url';
-import type { Instrument } from '$lib/protocol/broker-api';
+import type { Instrument, SessionCreated } from '$lib/protocol/broker-api';
+import { fingerprint } from '$lib/protocol/identity';
 import type {
 	OpenSessionRequest,
 	OpenSessionResult,
 	SessionFailure,
 	SessionInfo
 } from '$lib/session/types';
+import {
+	checkAgentKey,
+	indexedDbKnownKeyStore,
+	type KnownAgentKey,
+	type KnownKeyStore
+} from './known-keys';
 import { readOneTimePassword } from './otp';
 
 export type OpenSession = (req: OpenSessionRequest) => Promise<OpenSessionResult>;
@@ -26,7 +34,19 @@ export type ConnectFailure =
 	| { kind: 'session'; failure: SessionFailure }
 	| { kind: 'unknown-instrument' }
 	| { kind: 'password-format' }
-	| { kind: 'no-device' };
+	| { kind: 'no-device' }
+	/** The broker shows another key than the one we connected to, as an announced rotation. */
+	| { kind: 'key-rotated'; change: KeyChange; rotatedAt: string }
+	/** Another key with no rotation naming ours: possible substitution by the broker. */
+	| { kind: 'key-substituted'; change: KeyChange };
+
+/** Both keys of a change, with the fingerprints people compare by phone. */
+export interface KeyChange {
+	instrument: Instrument;
+	known: KnownAgentKey;
+	knownFingerprint: string;
+	shownFingerprint: string;
+}
 
 export interface ConnectedSession {
 	sessionId: string;
@@ -40,6 +60,8 @@ export interface ConnectOptions {
 	fleet: FleetState;
 	/** Default: `openSession` from $lib/session/client. */
 	openSession?: OpenSession;
+	/** Default: IndexedDB (known-keys.ts). */
+	knownKeys?: KnownKeyStore;
 }
 
 const defaultOpenSession: OpenSession = async (req) =>
@@ -50,6 +72,14 @@ export class ConnectState {
 	readonly #auth: AuthState;
 	readonly #fleet: FleetState;
 	readonly #openSession: OpenSession;
+	readonly knownKeys: KnownKeyStore;
+	/** A rotation the technician acknowledged: that exact key may be pinned once. */
+	#accepted: { instrumentId: string; agentKey: string } | null = null;
+	/**
+	 * The session created before a rotation warning stopped us: the broker holds the agent for
+	 * it until it expires, so the acknowledged attempt continues with it instead of a new one.
+	 */
+	#held: SessionCreated | null = null;
 	/** The agent's wait before the next password attempt (retry-later, key-confirmation). */
 	readonly wait = new Countdown();
 	#phase = $state.raw<ConnectPhase>('idle');
@@ -62,6 +92,7 @@ export class ConnectState {
 		this.#auth = options.auth;
 		this.#fleet = options.fleet;
 		this.#openSession = options.openSession ?? defaultOpenSession;
+		this.knownKeys = options.knownKeys ?? indexedDbKnownKeyStore();
 	}
 
 	get phase(): ConnectPhase {
@@ -81,10 +112,36 @@ export class ConnectState {
 	get session(): ConnectedSession | null {
 		return this.#session;
 	}
-	/** An identity mismatch ends this instrument for now: no retry button (Part 2). */
+	/** An identity mismatch or a substituted key ends this instrument for now: no retry button. */
 	get blocked(): boolean {
 		const f = this.#failure;
-		return f?.kind === 'session' && f.failure.code === 'agent-key-mismatch';
+		return (
+			(f?.kind === 'session' && f.failure.code === 'agent-key-mismatch') ||
+			f?.kind === 'key-substituted'
+		);
+	}
+
+	/**
+	 * The technician confirmed a rotated key (with the site, by its fingerprint): recorded in
+	 * IndexedDB, and that key is accepted for the next attempt. Only for an announced rotation.
+	 */
+	async acknowledgeRotation(): Promise<boolean> {
+		const f = this.#failure;
+		const technician = this.#auth.technician;
+		if (f?.kind !== 'key-rotated' || !technician || this.busy) return false;
+		const { instrument, known } = f.change;
+		await this.knownKeys.acknowledge({
+			instrumentId: instrument.id,
+			technicianId: technician.id,
+			at: isoNow(),
+			from: { agentKeyId: known.agentKeyId, agentKey: known.agentKey },
+			to: { agentKeyId: instrument.agentKeyId, agentKey: instrument.agentKey },
+			rotatedAt: f.rotatedAt
+		});
+		this.#accepted = { instrumentId: instrument.id, agentKey: instrument.agentKey };
+		this.#failure = null;
+		this.#phase = 'idle';
+		return true;
 	}
 
 	/** Clears the last failure (another instrument was chosen). */
@@ -92,6 +149,8 @@ export class ConnectState {
 		if (this.busy) return;
 		this.#phase = 'idle';
 		this.#failure = null;
+		this.#accepted = null;
+		this.#held = null;
 		this.wait.stop();
 	}
 
@@ -111,7 +170,13 @@ export class ConnectState {
 		this.#failure = null;
 		this.#instrument = known ?? null;
 		this.#phase = 'creating-session';
-		const created = await this.#broker.createSession({ instrumentId: known?.id ?? ref });
+		const held = this.#held;
+		this.#held = null;
+		const reuse =
+			held?.instrument.id === (known?.id ?? ref) && Date.parse(held.expiresAt) > Date.now() + 5000;
+		const created = reuse
+			? { ok: true as const, value: held }
+			: await this.#broker.createSession({ instrumentId: known?.id ?? ref });
 		if (!created.ok) {
 			if (!created.failure) return this.#fail(null);
 			const code = created.failure.code;
@@ -125,6 +190,12 @@ export class ConnectState {
 		const accessToken = this.#broker.accessTokenForRelay();
 		if (!pinnedAgentKey || !accessToken) {
 			return this.#fail({ kind: 'broker', failure: { code: 'bad-reply', status: 201 } });
+		}
+		// Before a byte goes to the agent: is this the key we connected to last time?
+		const stop = await this.#checkKey(instrument, pinnedAgentKey);
+		if (stop) {
+			if (stop.kind === 'key-rotated') this.#held = created.value;
+			return this.#fail(stop);
 		}
 
 		this.#phase = 'handshake';
@@ -152,7 +223,40 @@ export class ConnectState {
 		}
 		this.#session = { sessionId, instrument, info: result.info };
 		this.#phase = 'connected';
+		this.#accepted = null;
+		await this.knownKeys
+			.remember({
+				instrumentId: instrument.id,
+				agentKeyId: instrument.agentKeyId,
+				agentKey: instrument.agentKey,
+				connectedAt: isoNow()
+			})
+			.catch((e) => console.warn('[benchside] could not remember the agent key', e));
 		return sessionId;
+	}
+
+	async #checkKey(instrument: Instrument, key: Uint8Array): Promise<ConnectFailure | null> {
+		const known = await this.knownKeys.get(instrument.id).catch(() => null);
+		const check = checkAgentKey(known, instrument);
+		const accepted = this.#accepted;
+		if (check.kind === 'first-use' || check.kind === 'same') return null;
+		if (
+			check.kind === 'rotated' &&
+			accepted?.instrumentId === instrument.id &&
+			accepted.agentKey === instrument.agentKey
+		) {
+			return null;
+		}
+		const knownBytes = base64urlDecode(check.known.agentKey);
+		const change: KeyChange = {
+			instrument,
+			known: check.known,
+			knownFingerprint: knownBytes ? await fingerprint(knownBytes) : '',
+			shownFingerprint: await fingerprint(key)
+		};
+		return check.kind === 'rotated'
+			? { kind: 'key-rotated', change, rotatedAt: check.rotatedAt }
+			: { kind: 'key-substituted', change };
 	}
 
 	#fail(failure: ConnectFailure | null): null {

@@ -17,6 +17,8 @@ export const BROKER_API_PATHS = {
 	authWebAuthnOptions: '/api/v1/auth/webauthn/options',
 	authWebAuthnVerify: '/api/v1/auth/webauthn/verify',
 	authSignOut: '/api/v1/auth/sign-out',
+	passkeyOptions: '/api/v1/account/passkeys/options',
+	passkeys: '/api/v1/account/passkeys',
 	devices: '/api/v1/devices',
 	device: '/api/v1/devices/{deviceId}',
 	deviceApprove: '/api/v1/devices/{deviceId}/approve',
@@ -33,6 +35,8 @@ export const BROKER_API_METHODS: Record<BrokerEndpoint, 'GET' | 'POST'> = {
 	authWebAuthnOptions: 'POST',
 	authWebAuthnVerify: 'POST',
 	authSignOut: 'POST',
+	passkeyOptions: 'POST',
+	passkeys: 'POST',
 	devices: 'POST',
 	device: 'GET',
 	deviceApprove: 'POST',
@@ -190,6 +194,43 @@ export interface WebAuthnVerifyRequest {
 	};
 	deviceSignature?: Base64url;
 }
+/** `publicKey` is PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), ES256 only. */
+export interface PasskeyOptionsResponse {
+	publicKey: {
+		challenge: Base64url;
+		rp: { id: string; name: string };
+		user: { id: Base64url; name: string; displayName: string };
+		pubKeyCredParams: { type: 'public-key'; alg: number }[];
+		timeout?: number;
+		excludeCredentials?: { type: 'public-key'; id: Base64url; transports?: string[] }[];
+		authenticatorSelection?: {
+			residentKey?: 'discouraged' | 'preferred' | 'required';
+			userVerification?: 'required' | 'preferred' | 'discouraged';
+		};
+		attestation?: 'none';
+	};
+}
+export interface PasskeyRegistrationRequest {
+	/** PublicKeyCredential.toJSON() of the new credential (RegistrationResponseJSON). */
+	credential: {
+		id: Base64url;
+		rawId: Base64url;
+		type: 'public-key';
+		response: {
+			clientDataJSON: Base64url;
+			attestationObject: Base64url;
+			transports?: string[];
+		};
+		authenticatorAttachment?: string;
+		clientExtensionResults: Record<string, JsonValue>;
+	};
+	label: string;
+}
+export interface PasskeyRegistered {
+	credentialId: Base64url;
+	label: string;
+	createdAt: IsoTime;
+}
 export interface DeviceRegistrationRequest {
 	challengeId: string;
 	deviceId: Base64url;
@@ -226,6 +267,10 @@ export interface Instrument {
 	lastSeenAt: IsoTime | null;
 	agentKey: Base64url;
 	agentKeyId: string;
+	/** Present after a rotation the agent announced: the keyId this key replaces. */
+	previousAgentKeyId?: string;
+	/** When the broker published the rotated key; present exactly with previousAgentKeyId. */
+	agentKeyRotatedAt?: IsoTime;
 	phi: boolean;
 	capabilities: Capability[];
 	screens: number;
@@ -409,23 +454,47 @@ const secondFactorP: P<SecondFactorResponse> = tagged('step', {
 		})
 	})
 });
+const credentialDescriptors = optional(
+	arr(
+		obj({
+			type: oneOf(['public-key']),
+			id: b64(1, 1023),
+			transports: optional(arr(str(32, /^[a-z-]+$/), 8))
+		}),
+		100
+	)
+);
+const userVerification = optional(oneOf(['required', 'preferred', 'discouraged']));
 const webAuthnOptionsP: P<WebAuthnOptionsResponse> = obj({
 	publicKey: obj({
 		challenge: b64(16, 64),
 		rpId: str(253, /^[a-z0-9.-]+$/),
 		timeout: optional(int(1000, 600_000)),
-		allowCredentials: optional(
-			arr(
-				obj({
-					type: oneOf(['public-key']),
-					id: b64(1, 1023),
-					transports: optional(arr(str(32, /^[a-z-]+$/), 8))
-				}),
-				100
-			)
-		),
-		userVerification: optional(oneOf(['required', 'preferred', 'discouraged']))
+		allowCredentials: credentialDescriptors,
+		userVerification
 	})
+});
+const passkeyOptionsP: P<PasskeyOptionsResponse> = obj({
+	publicKey: obj({
+		challenge: b64(16, 64),
+		rp: obj({ id: str(253, /^[a-z0-9.-]+$/), name: str(100) }),
+		user: obj({ id: b64(1, 64), name: str(320), displayName: str(100) }),
+		pubKeyCredParams: arr(obj({ type: oneOf(['public-key']), alg: int(-65535, 65535) }), 10, 1),
+		timeout: optional(int(1000, 600_000)),
+		excludeCredentials: credentialDescriptors,
+		authenticatorSelection: optional(
+			obj({
+				residentKey: optional(oneOf(['discouraged', 'preferred', 'required'])),
+				userVerification
+			})
+		),
+		attestation: optional(oneOf(['none']))
+	})
+});
+const passkeyRegisteredP: P<PasskeyRegistered> = obj({
+	credentialId: b64(1, 1023),
+	label: str(100),
+	createdAt: time
 });
 const deviceRegisteredP: P<DeviceRegisteredResponse> = obj({
 	status: oneOf(['pending-approval']),
@@ -447,15 +516,23 @@ const instrumentFields = obj({
 	lastSeenAt: nullable(time),
 	agentKey: b64(65, 65, 0x04),
 	agentKeyId: id,
+	previousAgentKeyId: optional(id),
+	agentKeyRotatedAt: optional(time),
 	phi: bool,
 	capabilities: arr(oneOf(CAPABILITIES), CAPABILITIES.length, 0, true),
 	screens: int(0, 16)
 });
-/** Instruments with protected health information never offer file transfer or clipboard. */
+/**
+ * Instruments with protected health information never offer file transfer or clipboard; the
+ * rotation fields come together and name another key.
+ */
 const instrumentP: P<Instrument> = (v, p) => {
 	const instrument = instrumentFields(v, p);
 	const leaky = instrument.capabilities.some((c) => c === 'file-transfer' || c === 'clipboard');
-	return instrument.phi && leaky ? bad(`${p}.capabilities`) : instrument;
+	if (instrument.phi && leaky) return bad(`${p}.capabilities`);
+	const { previousAgentKeyId: previous, agentKeyRotatedAt: at } = instrument;
+	if ((previous === undefined) !== (at === undefined)) return bad(`${p}.agentKeyRotatedAt`);
+	return previous === instrument.agentKeyId ? bad(`${p}.previousAgentKeyId`) : instrument;
 };
 const instrumentsPageP: P<InstrumentsPage> = obj({
 	instruments: arr(instrumentP, MAX_INSTRUMENTS_LIMIT),
@@ -498,6 +575,8 @@ export const parseHealth = parser(healthP);
 export const parsePasswordResponse = parser(passwordP);
 export const parseSecondFactorResponse = parser(secondFactorP);
 export const parseWebAuthnOptions = parser(webAuthnOptionsP);
+export const parsePasskeyOptions = parser(passkeyOptionsP);
+export const parsePasskeyRegistered = parser(passkeyRegisteredP);
 export const parseDeviceRegistered = parser(deviceRegisteredP);
 export const parseDeviceStatus = parser(deviceStatusP);
 export const parseInstrumentsPage = parser(instrumentsPageP);

@@ -11,6 +11,7 @@ import { brokerHandlers } from '$mocks/broker/handlers';
 import { BrokerModel, DEMO_CREDENTIALS } from '$mocks/broker/model';
 import { createConsoleState, type ConsoleState } from '$lib/auth/context';
 import { indexedDbDeviceStore } from '$lib/auth/device-store';
+import { indexedDbKnownKeyStore } from '$lib/connect/known-keys';
 import { memorySettingsStore } from '$lib/auth/settings-store';
 import type { OpenSession } from '$lib/connect/connect.svelte';
 import { generateIdentity } from '$lib/protocol/identity';
@@ -92,8 +93,10 @@ export async function startRig(
 	}
 	worker.resetHandlers(...brokerHandlers(broker));
 	const devices = indexedDbDeviceStore(`benchside-device-test-${Date.now()}-${dbCount++}`);
+	const knownKeysDb = `benchside-agent-keys-test-${Date.now()}-${dbCount++}`;
 	const state = createConsoleState({
 		devices,
+		knownKeys: indexedDbKnownKeyStore(knownKeysDb),
 		settings: memorySettingsStore(),
 		pollMs: 150,
 		...(options.openSession ? { openSession: options.openSession } : {})
@@ -123,6 +126,7 @@ export async function startRig(
 			await unmount(app);
 			target.remove();
 			await devices.forget();
+			indexedDB.deleteDatabase(knownKeysDb);
 		}
 	};
 }
