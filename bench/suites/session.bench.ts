@@ -1,8 +1,9 @@
 /**
  * A whole session against the mock world, as the console opens one: the stream worker's own
  * socket through the dev relay bridge, the handshake, consent for view, the agent's live encoder,
- * decoding and the first paint. Figures: connect (socket to session-info) and view granted to
- * the first frame painted (goal < 300 ms), medians of a few sessions.
+ * decoding and the first paint. Figures: connect (socket to session-info), view granted to the
+ * first frame painted (goal < 300 ms), and recovery from a decoder-breaking chunk to the next
+ * frame painted (goal < 1 s), medians of a few sessions.
  */
 import { transfer, wrap } from 'comlink';
 import type { SessionEvent } from '../../workers/stream/events';
@@ -26,9 +27,10 @@ export async function run(report: Report) {
 	const technician = await signedInTechnician(world.broker, clock);
 	const connectMs: number[] = [];
 	const firstFrameMs: number[] = [];
+	const recoveryMs: number[] = [];
 	try {
 		for (let i = 0; i < SESSIONS; i++) {
-			const { request, sessionId } = newSessionRequest(world, technician, INSTRUMENT);
+			const { request, sessionId, agent } = newSessionRequest(world, technician, INSTRUMENT);
 			const worker = new Worker(new URL('../../workers/stream.worker.ts', import.meta.url), {
 				type: 'module'
 			});
@@ -66,6 +68,14 @@ export async function run(report: Report) {
 			await api.startStream(0);
 			await painted;
 			firstFrameMs.push(performance.now() - t1);
+			// A well-sealed chunk of garbage: the decoder fails, is replaced, asks for a key frame.
+			agent.setScenario('break-decoder');
+			for (let wait = 0; !((await api.stats())?.recoveryMs ?? 0); wait++) {
+				if (wait > 500) throw new Error('the stream did not recover from a decoder error');
+				await new Promise((r) => setTimeout(r, 20));
+			}
+			recoveryMs.push((await api.stats())!.recoveryMs);
+			agent.setScenario('none');
 			await api.end();
 			worker.terminate();
 			canvas.remove();
@@ -81,4 +91,6 @@ export async function run(report: Report) {
 	report('session.connect.ms', median(connectMs), 'ms');
 	report('session.view-to-first-paint.ms', median(firstFrameMs), 'ms', '< 300');
 	report('session.view-to-first-paint.max.ms', Math.max(...firstFrameMs), 'ms');
+	report('stream.recovery.ms', median(recoveryMs), 'ms', '< 1000');
+	report('stream.recovery.max.ms', Math.max(...recoveryMs), 'ms');
 }

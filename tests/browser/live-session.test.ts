@@ -131,12 +131,13 @@ describe('the live screen', () => {
 			.poll(async () => (await session.workerStats())?.decoderErrors, WAIT)
 			.toBeGreaterThan(0);
 		const broken = (await session.workerStats())!;
-		const brokenAt = performance.now();
 		await expect
 			.poll(async () => (await session.workerStats())!.presented, WAIT)
 			.toBeGreaterThan(broken.presented + 3);
-		// Back within a second of the error (the key frame is asked for at once).
-		expect(performance.now() - brokenAt).toBeLessThan(1000);
+		// Painting again after the error, on the same session (the key frame is asked for at
+		// once). How soon is measured by `npm run bench -- session` (stream.recovery.ms, < 1 s),
+		// not here: a timed assertion fails on a busy machine, not on a slow console.
+		expect((await session.workerStats())!.recoveryMs).toBeGreaterThan(0);
 		expect(session.closed).toBeNull();
 		agent.setScenario('none');
 		await finish(session, sessionId);

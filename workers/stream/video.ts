@@ -44,6 +44,8 @@ export interface VideoStats {
 	decodeMs: number;
 	drawMs: number;
 	latencyMs: number;
+	/** From the last decoder error to the first frame painted after it (0 before any error). */
+	recoveryMs: number;
 	bytes: number;
 }
 
@@ -91,8 +93,11 @@ export class VideoPipeline {
 		decodeMs: 0,
 		drawMs: 0,
 		latencyMs: 0,
+		recoveryMs: 0,
 		bytes: 0
 	};
+	/** performance.now() of a decoder error not yet followed by a paint. */
+	#brokenAt: number | null = null;
 	/** Called after each paint (tests and benchmarks wait on it). */
 	onPresent: ((timestamp: number) => void) | null = null;
 
@@ -231,6 +236,10 @@ export class VideoPipeline {
 		this.stats.drawMs = t1 - t0;
 		this.#paintedAt = t1;
 		this.#paintCost = t1 - t0;
+		if (this.#brokenAt !== null) {
+			this.stats.recoveryMs = t1 - this.#brokenAt;
+			this.#brokenAt = null;
+		}
 		const arrived = this.#arrivals.get(frame.timestamp);
 		if (arrived !== undefined) this.stats.latencyMs = t1 - arrived;
 		// Arrival times of this frame and of every older one are no longer needed.
@@ -245,6 +254,7 @@ export class VideoPipeline {
 	#onError(decoder: VideoDecoder, error: DOMException, stack: string | undefined) {
 		if (decoder !== this.#decoder) return;
 		this.stats.decoderErrors++;
+		this.#brokenAt ??= performance.now();
 		console.warn('[stream] decoder error, resetting', error.message, stack);
 		// After a decoder error: a new decoder, and a key frame to start it from.
 		this.#reset();

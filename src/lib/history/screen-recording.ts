@@ -11,10 +11,10 @@
  * Plain TypeScript with no DOM: the stream worker records, the replay worker reads, tests do both.
  */
 import { openDB } from 'idb';
-import { bufferSource, utf8 } from '$lib/protocol/bytes';
-import { decode, encode } from '$lib/protocol/codec';
-import { ProtocolError } from '$lib/protocol/errors';
-import { APPLICATION, type AppMessage } from '$lib/protocol/messages';
+import { bufferSource, utf8 } from '../protocol/bytes';
+import { decode, encode } from '../protocol/codec';
+import { ProtocolError } from '../protocol/errors';
+import { APPLICATION, type AppMessage } from '../protocol/messages';
 import type { HistoryDb, RecordingRow } from './db';
 
 export type RecordedMessage = Extract<AppMessage, { type: 'video-config' | 'video-chunk' }>;
