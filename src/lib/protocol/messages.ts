@@ -65,7 +65,17 @@ export const HANDSHAKE = {
 		signature: fixed(64),
 		confirm: fixed(32)
 	}),
-	'client-finished': m(0x03, 'console', { signature: fixed(64), confirm: fixed(32) })
+	'client-finished': m(0x03, 'console', { signature: fixed(64), confirm: fixed(32) }),
+	// Resumption after a dropped socket (docs/protocol.md, "Resumption"): a fresh ECDH P-256
+	// share, keyed with the resumption secret of the previous connection's key schedule.
+	'resume-hello': m(0x04, 'console', {
+		versions: list(u16, 8),
+		sessionId: fixed(16),
+		ticketId: fixed(16),
+		share: fixed(65)
+	}),
+	'resume-accept': m(0x05, 'agent', { version: u16, share: fixed(65), confirm: fixed(32) }),
+	'resume-finished': m(0x06, 'console', { signature: fixed(64), confirm: fixed(32) })
 } as const;
 
 export const ALERT_CODES = [
@@ -76,7 +86,8 @@ export const ALERT_CODES = [
 	'device-not-whitelisted',
 	'unknown-session',
 	'busy',
-	'protocol-error'
+	'protocol-error',
+	'resume-refused'
 ] as const;
 export type AlertCode = (typeof ALERT_CODES)[number];
 /** Sent in clear frames (kind 3): the only thing said to a peer whose keys are not confirmed. */
@@ -109,6 +120,8 @@ export const APPLICATION = {
 		screens: list(screen, 16),
 		codecs: list(str(64), 16)
 	}),
+	/** The agent allows a resumption: a handle for the secret both sides derived (never sent). */
+	'resume-ticket': m(0x11, 'agent', { ticketId: fixed(16), lifetimeMs: u32 }),
 	'consent-request': m(0x20, 'console', {
 		requestId: u32,
 		capability,
