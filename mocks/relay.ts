@@ -51,7 +51,7 @@ export class MockRelay {
 		// A normal close ends the broker's session; any other leaves it open for a resumption
 		// (Part 1, "Relay": the console may open relayUrl again; the agent decides).
 		const settle = (code: number | undefined) => {
-			if (code === 1000) this.#broker.endSession(sessionText);
+			if (code === 1000 || !agent.canResume(sessionId)) this.#broker.endSession(sessionText);
 			else this.#broker.suspendSession(sessionText);
 		};
 		let open = true;

@@ -161,7 +161,10 @@ export class InstrumentAgent implements AgentContext {
 	}
 
 	/** Single use: the ticket leaves the store at the first attempt, whatever its outcome. */
-	takeTicket(sessionId: Uint8Array, ticketId: Uint8Array): TicketLookup & { from?: AgentConnection } {
+	takeTicket(
+		sessionId: Uint8Array,
+		ticketId: Uint8Array
+	): TicketLookup & { from?: AgentConnection } {
 		const key = toHex(ticketId);
 		const t = this.#tickets.get(key);
 		if (!t) return { ok: false, reason: 'unknown' };
@@ -171,6 +174,12 @@ export class InstrumentAgent implements AgentContext {
 		if (endedAt !== null && this.now() - endedAt > this.resumeLifetimeMs)
 			return { ok: false, reason: 'expired' };
 		return { ok: true, ticket: t, from: t.connection };
+	}
+
+	/** What the agent tells the broker over its own link: may this session still be resumed? */
+	canResume(sessionId: Uint8Array): boolean {
+		const hex = toHex(sessionId);
+		return [...this.#tickets.values()].some((t) => t.sessionHex === hex);
 	}
 
 	#dropTickets(sessionHex: string) {

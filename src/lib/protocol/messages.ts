@@ -33,6 +33,8 @@ export const consentScope = enumeration(['once', 'session'] as const);
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 const NAME = 255;
 const TEXT = 4096;
+/** Clipboard text, in UTF-8 bytes: larger text is refused before it is sent. */
+export const MAX_CLIPBOARD_BYTES = 65535;
 
 const screen = struct({ id: u8, name: str(64), width: u16, height: u16, primary: bool });
 
@@ -220,7 +222,7 @@ export const APPLICATION = {
 	'file-request': m(0x57, 'console', { transferId: u32, name: str(NAME) }),
 	chat: m(0x60, 'both', { messageId: u32, at: u64, text: str(TEXT) }),
 	'chat-ack': m(0x61, 'both', { messageId: u32 }),
-	clipboard: m(0x62, 'both', { text: str(65535) }),
+	clipboard: m(0x62, 'both', { text: str(MAX_CLIPBOARD_BYTES) }),
 	ping: m(0x70, 'both', { nonce: u32, sentAt: u64 }),
 	pong: m(0x71, 'both', { nonce: u32, sentAt: u64 }),
 	stats: m(0x72, 'agent', {
