@@ -7,6 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
 import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-session.svelte';
+import { toHex } from '$lib/protocol/bytes';
+import { sha256 } from '$lib/protocol/kdf';
 import { LiveSession } from '$lib/session/live-session.svelte';
 import { COLORS, STATUS_BAR_PLAIN } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
@@ -150,6 +152,51 @@ describe('a dropped relay socket', () => {
 		const lost = (await events(sessionId)).find((e) => e.type === 'disconnected');
 		expect(lost?.data).toEqual({ code: 'auth-tag' });
 		await end(session, recording, sessionId);
+	});
+
+	it('an upload cut by the drop continues where the instrument stopped, once allowed again', async () => {
+		clock.advance(61_000);
+		const { session, sessionId, agent, recording } = await connectRecorded();
+		await session.requestConsent('file-transfer', 'session');
+		await expect.poll(() => session.consent['file-transfer']?.state, WAIT).toBe('granted');
+		const size = 16 * 1024 * 1024;
+		const bytes = new Uint8Array(size);
+		for (let at = 0; at < size; at += 65_536)
+			crypto.getRandomValues(bytes.subarray(at, Math.min(at + 65_536, size)));
+		const file = new File([bytes], 'service-pack.bin');
+		const first = await session.upload(file);
+		if (!first.ok) throw new Error(first.code);
+		await expect
+			.poll(() => agent.files.partial.get('service-pack.bin')?.receivedBytes ?? 0, {
+				...WAIT,
+				interval: 5
+			})
+			.toBeGreaterThan(0);
+		agent.connection!.drop();
+		await expect.poll(() => session.link.state, WAIT).toBe('resumed');
+		const kept = agent.files.partial.get('service-pack.bin')!.receivedBytes;
+		expect(kept).toBeGreaterThan(0);
+		expect(kept).toBeLessThan(size);
+		// The cut transfer says why; file transfer must be allowed again after a resumption.
+		const cut = session.transfers.rows.find((r) => r.id === first.id);
+		expect(cut).toMatchObject({ state: 'failed', reason: 'reconnect' });
+		expect(await session.upload(file)).toEqual({ ok: false, code: 'no-consent' });
+		await session.requestConsent('file-transfer', 'session');
+		await expect.poll(() => session.consent['file-transfer']?.state, WAIT).toBe('granted');
+		const again = await session.upload(file);
+		if (!again.ok) throw new Error(again.code);
+		await expect
+			.poll(() => session.transfers.rows.find((r) => r.id === again.id)?.state, WAIT)
+			.toBe('done');
+		expect(
+			agent.logEntries.filter((e) => e.type === 'file-receiving').map((e) => e.detail)
+		).toContain(`service-pack.bin from ${kept}`);
+		// Byte for byte: the same SHA-256 (a deep equality of megabytes is far too slow here).
+		const received = agent.files.received.get('service-pack.bin')!.data;
+		expect(toHex(await sha256(received))).toBe(toHex(await sha256(bytes)));
+		await end(session, recording, sessionId);
+		const summary = (await events(sessionId)).find((e) => e.type === 'summary');
+		expect(summary?.data).toMatchObject({ filesUp: 1, bytesUp: size, filesDown: 0 });
 	});
 
 	it('ends the session when the agent does not allow resumption', async () => {
