@@ -3,41 +3,18 @@
  * A real dev server, real Chromium, and the dev panel playing the authenticator app, the approval
  * e-mail and the customer who reads out the one-time password.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/plain-vite.mjs';
 import { useBrowser } from './browser';
+import { connectOnDev, signInOnDev, startDevServer, type DevServer } from './dev-server';
 
-let dev: ChildProcess;
-let devUrl = '';
+let dev: DevServer;
 
 beforeAll(async () => {
-	const port = await freePort();
-	devUrl = `http://127.0.0.1:${port}`;
-	dev = spawn(
-		'node_modules/.bin/vite',
-		['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-		{
-			stdio: ['ignore', 'pipe', 'pipe'],
-			env: { ...process.env, NODE_ENV: 'development', NO_COLOR: '1' }
-		}
-	);
-	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error('vite dev did not start within 60 s')), 60_000);
-		dev.stdout?.on('data', (chunk: Buffer) => {
-			// Colours may still be on (CI=true turns them on): the URL line reads "Local" … "http".
-			const text = chunk.toString();
-			if (text.includes('Local') && text.includes('http://')) {
-				clearTimeout(timer);
-				resolve();
-			}
-		});
-		dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}`)));
-	});
+	dev = await startDevServer();
 }, 90_000);
 
 afterAll(() => {
-	dev?.kill();
+	dev?.stop();
 });
 
 describe('npm run dev: the whole flow on the mocks', () => {
@@ -48,45 +25,9 @@ describe('npm run dev: the whole flow on the mocks', () => {
 		{ timeout: 180_000 },
 		async () => {
 			const { page } = e2e;
-			await page.goto(devUrl);
-			await page.getByRole('button', { name: /Dev panel/ }).click();
-			const totp = async () => (await page.getByTestId('totp').first().textContent())!.trim();
-			const signIn = async () => {
-				await page.getByLabel('E-mail').fill('camille.martin@benchside.test');
-				await page.getByLabel('Password', { exact: true }).fill('bench-demo-camille');
-				await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-				const code = page.locator('input[autocomplete="one-time-code"]');
-				await code.waitFor({ timeout: 30_000 });
-				await code.fill(await totp());
-				await page.keyboard.press('Enter');
-			};
-			await signIn();
-			await page
-				.getByRole('heading', { name: /waiting for approval/ })
-				.waitFor({ timeout: 30_000 });
-			await e2e.shot('dev-1-device-waiting');
-			await page.locator('[data-dev-panel] button', { hasText: 'Approve' }).first().click();
-			await page
-				.getByRole('heading', { name: 'This browser is approved' })
-				.waitFor({ timeout: 60_000 });
-			// A code is good once: the second sign-in needs the next one.
-			const used = await totp();
-			await expect.poll(totp, { timeout: 35_000, interval: 500 }).not.toBe(used);
-			await signIn();
-			await page.getByRole('heading', { name: 'Instruments' }).waitFor({ timeout: 30_000 });
+			await signInOnDev(page, dev.url, e2e.shot);
 			await e2e.shot('dev-2-fleet');
-
-			await page
-				.locator('[data-dev-panel] select[aria-label="Instrument"]')
-				.selectOption('ins-3317');
-			const otp = (await page.getByTestId('otp').textContent())!.trim();
-			await page.getByRole('button', { name: /Dev panel/ }).click();
-			await page.getByText('Chemistry analyser CX-3317').click();
-			await page.getByLabel('One-time password').fill(otp);
-			await page.getByRole('button', { name: 'Connect', exact: true }).click();
-			await page
-				.getByRole('heading', { name: 'Connected to Chemistry analyser CX-3317' })
-				.waitFor({ timeout: 60_000 });
+			await connectOnDev(page, 'ins-3317', 'Chemistry analyser CX-3317');
 
 			await page.locator('li[data-capability="view"] button').click();
 			await page.getByRole('button', { name: 'Statistics' }).click();
