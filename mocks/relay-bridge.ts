@@ -45,7 +45,7 @@ export function serveRelayBridge(relay: MockRelay, port: MessagePort) {
 				queues.get(m.id)?.(m.bytes);
 				return;
 			case 'close':
-				links.get(m.id)?.closed();
+				links.get(m.id)?.closed(m.code);
 				links.delete(m.id);
 				queues.delete(m.id);
 				return;

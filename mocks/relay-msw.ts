@@ -28,7 +28,7 @@ export function relayHandlers(relay: MockRelay, relayBase: string) {
 			if (!relayed) return;
 			const push = byteQueue((b) => relayed.receive(b));
 			client.addEventListener('message', (event) => push(event.data));
-			client.addEventListener('close', () => relayed.closed());
+			client.addEventListener('close', (event) => relayed.closed(event.code));
 		})
 	];
 }

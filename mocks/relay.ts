@@ -12,8 +12,8 @@ import type { BrokerModel } from './broker/model';
 export interface RelayLink {
 	/** Bytes from the console. */
 	receive(bytes: Uint8Array): void;
-	/** The console's socket closed. */
-	closed(): void;
+	/** The console's socket closed (its close code; 1000 is a normal end). */
+	closed(code?: number): void;
 }
 
 const PATH = /\/relay\/v1\/([A-Za-z0-9_-]{22})$/;
@@ -48,20 +48,30 @@ export class MockRelay {
 		const agent = this.#agents.get(session.instrumentId);
 		if (!agent) return refuse('peer-gone', 'the instrument is not connected');
 		this.#broker.sessionConnected(sessionText);
-		// Whichever side ends it, the broker's session ends with the socket.
+		// A normal close ends the broker's session; any other leaves it open for a resumption
+		// (Part 1, "Relay": the console may open relayUrl again; the agent decides).
+		const settle = (code: number | undefined) => {
+			if (code === 1000 || !agent.canResume(sessionId)) this.#broker.endSession(sessionText);
+			else this.#broker.suspendSession(sessionText);
+		};
+		let open = true;
 		const connection = agent.accept(sessionId, {
-			send: (bytes) => toConsole.send(bytes),
+			send: (bytes) => open && toConsole.send(bytes),
 			close: (code, reason) => {
-				this.#broker.endSession(sessionText);
+				if (!open) return;
+				open = false;
+				settle(code);
 				toConsole.close(code, reason);
 			}
 		});
 		if (!connection) return null;
 		return {
-			receive: (bytes) => connection.receive(bytes),
-			closed: () => {
+			receive: (bytes) => open && connection.receive(bytes),
+			closed: (code) => {
+				if (!open) return;
+				open = false;
 				connection.closed();
-				this.#broker.endSession(sessionText);
+				settle(code);
 			}
 		};
 	}

@@ -9,7 +9,13 @@ import { base64urlDecode } from '../src/lib/protocol/base64url';
 import { RELAY_CLOSE_CODES, relaySubprotocols } from '../src/lib/protocol/broker-api';
 import { verifyConsent } from '../src/lib/protocol/consent';
 import { ConsoleConnection, type CloseInfo } from '../src/lib/protocol/console-connection';
-import type { AppMessage, Capability } from '../src/lib/protocol/messages';
+import { utf8 } from '../src/lib/protocol/bytes';
+import {
+	MAX_CLIPBOARD_BYTES,
+	type AppMessage,
+	type Capability
+} from '../src/lib/protocol/messages';
+import { ConsoleResume, type ResumeTicket } from '../src/lib/protocol/resume';
 import type {
 	OpenSessionRequest,
 	OpenSessionResult,
@@ -29,6 +35,8 @@ import { ScreenRecorder, screenRecordingKey } from '../src/lib/history/screen-re
 
 type Msg<T extends AppMessage['type']> = Extract<AppMessage, { type: T }>;
 export type InputResult = { ok: true } | { ok: false; code: 'no-control' | 'closed' };
+export type ClipboardResult =
+	{ ok: true } | { ok: false; code: 'phi' | 'no-consent' | 'too-large' | 'closed' };
 
 const RELAY_CODES = Object.fromEntries(
 	Object.entries(RELAY_CLOSE_CODES).map(([name, code]) => [
@@ -37,12 +45,38 @@ const RELAY_CODES = Object.fromEntries(
 	])
 );
 
+/** Waits before each resumption attempt after a drop: about 7.5 s in all. */
+const RECONNECT_DELAYS_MS = [0, 500, 1000, 2000, 4000];
+/** Failures after which resuming makes no sense: the session or the technician's access ended. */
+const FINAL_FAILURES = new Set<SessionFailureCode>([
+	'goodbye',
+	'resume-refused',
+	'key-confirmation',
+	'agent-key-mismatch',
+	'device-signature',
+	'downgrade',
+	'relay-unauthorized',
+	'relay-forbidden',
+	'relay-session-unknown',
+	'relay-peer-gone'
+]);
+
 class StreamSession {
 	readonly #req: OpenSessionRequest;
 	readonly #sessionId: Uint8Array;
 	readonly #events: MessagePort;
-	readonly #socket: WebSocket;
-	readonly conn: ConsoleConnection;
+	#socket!: WebSocket;
+	conn!: ConsoleConnection;
+	/** Keys the next resumption: the secret of the open connection, the agent's ticket for it. */
+	#resumption: { secret: Uint8Array; version: number } | null = null;
+	#ticket: ResumeTicket | null = null;
+	/** The ticket held for the resumption in progress (spent once a hello carries it). */
+	#pendingTicket: ResumeTicket | null = null;
+	/** Resumption attempt under way (1-based), 0 when connected or never dropped. */
+	#attempt = 0;
+	#reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+	#ending = false;
+	#streaming: number | null = null;
 	readonly video: VideoPipeline;
 	readonly grants = new Map<Capability, 'once' | 'session'>();
 	readonly #requests = new Map<number, Capability>();
@@ -92,14 +126,24 @@ class StreamSession {
 		this.video = new VideoPipeline(canvas, (reason) => {
 			void this.#send({ type: 'keyframe-request', screenId: this.#screenId, reason });
 		});
+		this.#connect(null);
+		this.#timers.push(
+			setInterval(() => void this.#send({ type: 'ping', nonce: 0, sentAt: Date.now() }), 2000),
+			setInterval(() => this.#emitStats(), 1000)
+		);
+	}
+
+	/** Opens the relay socket: the password handshake first, a resumption after a drop. */
+	#connect(resume: ConsoleResume | null) {
+		const req = this.#req;
 		const socket = new WebSocket(req.relayUrl, relaySubprotocols(req.accessToken));
 		socket.binaryType = 'arraybuffer';
 		this.#socket = socket;
-		this.conn = new ConsoleConnection(
-			{
+		const conn: ConsoleConnection = new ConsoleConnection(
+			resume ?? {
 				password: req.password,
 				instrumentId: req.instrumentId,
-				sessionId,
+				sessionId: this.#sessionId,
 				technicianId: req.technicianId,
 				device: req.device,
 				pinnedAgentKey: req.pinnedAgentKey
@@ -109,26 +153,28 @@ class StreamSession {
 				close: (code, reason) => socket.close(code >= 4000 || code === 1000 ? code : 1000, reason)
 			},
 			{
-				onMessage: (m) => this.#onMessage(m),
-				onClose: (info) => this.#onClose(info)
+				onOpen: (version, secret) => {
+					// A new connection's secret; the ticket for it comes in a record (resume-ticket).
+					this.#resumption = { secret, version };
+					this.#ticket = null;
+				},
+				onMessage: (m) => this.conn === conn && this.#onMessage(m),
+				onClose: (info) => this.conn === conn && this.#onClose(info)
 			}
 		);
+		this.conn = conn;
 		socket.onopen = () => {
 			// The relay must have chosen our protocol, never echoed the token (Part 1, "Relay").
 			if (socket.protocol && socket.protocol !== relaySubprotocols('x')[0]) {
 				socket.close(1000, 'wrong subprotocol');
 				return;
 			}
-			this.conn.start();
+			conn.start();
 		};
 		socket.onmessage = (e: MessageEvent<ArrayBuffer>) => {
-			if (e.data instanceof ArrayBuffer) this.conn.receive(new Uint8Array(e.data));
+			if (e.data instanceof ArrayBuffer) conn.receive(new Uint8Array(e.data));
 		};
-		socket.onclose = (e) => this.conn.transportClosed(e.code, e.reason);
-		this.#timers.push(
-			setInterval(() => void this.#send({ type: 'ping', nonce: 0, sentAt: Date.now() }), 2000),
-			setInterval(() => this.#emitStats(), 1000)
-		);
+		socket.onclose = (e) => conn.transportClosed(e.code, e.reason);
 	}
 
 	#emit(event: SessionEvent) {
@@ -156,6 +202,7 @@ class StreamSession {
 		switch (m.type) {
 			case 'session-info':
 				this.#phi = m.phi;
+				if (this.#attempt > 0) return this.#resumed();
 				this.#settle({
 					ok: true,
 					version: 1,
@@ -207,7 +254,9 @@ class StreamSession {
 				this.#emit({ type: 'chat-ack', messageId: m.messageId });
 				return;
 			case 'clipboard':
-				if (this.grants.has('clipboard')) this.#emit({ type: 'clipboard', text: m.text });
+				// Shown only under the rule the agent applies too: clipboard and control, never PHI.
+				if (!this.#phi && this.grants.has('clipboard') && this.grants.has('control'))
+					this.#emit({ type: 'clipboard', text: m.text, at: Date.now() });
 				return;
 			case 'pong':
 				this.#rttMs = Date.now() - m.sentAt;
@@ -218,6 +267,9 @@ class StreamSession {
 			case 'stats':
 				this.#agentFps = m.fps;
 				this.#agentKbps = m.bitrateKbps;
+				return;
+			case 'resume-ticket':
+				if (this.#resumption) this.#ticket = { ticketId: m.ticketId.slice(), ...this.#resumption };
 				return;
 			case 'goodbye':
 			case 'rekey':
@@ -322,15 +374,83 @@ class StreamSession {
 	}
 
 	#onClose(info: CloseInfo) {
+		const failure = toFailure(info);
+		if (!this.#ending && this.#ticket && !FINAL_FAILURES.has(failure.code)) {
+			return this.#dropped(failure);
+		}
+		if (this.#attempt > 0 && !this.#ending && !FINAL_FAILURES.has(failure.code)) {
+			// A resumption attempt failed before it used the ticket (socket, relay): try again.
+			if (this.#attempt < RECONNECT_DELAYS_MS.length && this.#pendingTicket)
+				return this.#retry(failure);
+		}
+		this.#final(failure);
+	}
+
+	#final(failure: SessionFailure) {
 		void this.#screen?.stop();
 		for (const t of this.#timers) clearInterval(t);
+		if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
 		this.video.close();
 		this.grants.clear();
 		this.files.closed();
-		const failure = toFailure(info);
 		this.#settle({ ok: false, failure });
 		this.#emitStats();
 		this.#emit({ type: 'closed', failure });
+	}
+
+	/**
+	 * The connection dropped with a ticket in hand: what needed the old connection stops (only
+	 * `view` survives a resumption, docs/protocol.md "Resumption"), then the resumption starts.
+	 */
+	#dropped(failure: SessionFailure) {
+		this.#pendingTicket = this.#ticket;
+		this.#ticket = null;
+		this.#resumption = null;
+		this.files.closed('reconnect');
+		const at = Date.now();
+		for (const capability of [...this.grants.keys()]) {
+			if (capability === 'view') continue;
+			this.grants.delete(capability);
+			this.#emit({
+				type: 'consent',
+				capability,
+				state: 'released',
+				reason: 'reconnect',
+				at,
+				verified: true
+			});
+		}
+		this.#emit({ type: 'connection', state: 'lost', code: failure.code, at });
+		this.#retry(failure);
+	}
+
+	#retry(failure: SessionFailure) {
+		const delay = RECONNECT_DELAYS_MS[this.#attempt];
+		const ticket = this.#pendingTicket;
+		if (delay === undefined || !ticket) return this.#final(failure);
+		this.#attempt++;
+		const attempt = this.#attempt;
+		this.#emit({ type: 'connection', state: 'reconnecting', attempt, at: Date.now() });
+		this.#reconnectTimer = setTimeout(async () => {
+			this.#reconnectTimer = null;
+			if (this.#ending) return;
+			const resume = await ConsoleResume.create({
+				ticket,
+				sessionId: this.#sessionId,
+				device: this.#req.device
+			});
+			if (!this.#ending) this.#connect(resume);
+		}, delay);
+	}
+
+	/** The first record of a resumed connection arrived: the session goes on. */
+	#resumed() {
+		const attempt = this.#attempt;
+		this.#attempt = 0;
+		this.#pendingTicket = null;
+		this.#emit({ type: 'connection', state: 'resumed', attempt, at: Date.now() });
+		// The agent stopped the stream with the old connection: ask again; it starts at a key frame.
+		if (this.#streaming !== null && this.grants.has('view')) void this.startStream(this.#streaming);
 	}
 
 	async requestConsent(
@@ -357,11 +477,13 @@ class StreamSession {
 		const codecs = await decodableCodecs();
 		if (codecs.length === 0) return [];
 		this.#screenId = screenId;
+		this.#streaming = screenId;
 		await this.#send({ type: 'stream-start', screenId, codecs, maxWidth: 3840, maxHeight: 2160 });
 		return codecs;
 	}
 
 	async stopStream(screenId: number) {
+		this.#streaming = null;
 		await this.#send({ type: 'stream-stop', screenId });
 	}
 
@@ -373,6 +495,17 @@ class StreamSession {
 		return { ok: true };
 	}
 
+	/** Clipboard text to the instrument: refused here on PHI, without consent, or too large. */
+	clipboard(text: string): ClipboardResult {
+		if (this.#phi) return { ok: false, code: 'phi' };
+		if (this.conn.state !== 'open') return { ok: false, code: 'closed' };
+		if (!this.grants.has('clipboard') || !this.grants.has('control'))
+			return { ok: false, code: 'no-consent' };
+		if (utf8.encode(text).length > MAX_CLIPBOARD_BYTES) return { ok: false, code: 'too-large' };
+		void this.#send({ type: 'clipboard', text });
+		return { ok: true };
+	}
+
 	async chat(text: string): Promise<number> {
 		const messageId = this.#nextChat++;
 		await this.#send({ type: 'chat', messageId, at: Date.now(), text });
@@ -381,6 +514,13 @@ class StreamSession {
 
 	/** Ends politely: goodbye, then waits (briefly) for the socket to close before returning. */
 	async end() {
+		this.#ending = true;
+		if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+		if (this.conn.state === 'closed') {
+			// Between two resumption attempts: nothing to say goodbye on.
+			if (this.#attempt > 0) this.#final({ code: 'goodbye', message: 'ended-by-technician' });
+			return;
+		}
 		const closed = new Promise<void>((resolve) => {
 			if (this.#socket.readyState === WebSocket.CLOSED) return resolve();
 			this.#socket.addEventListener('close', () => resolve(), { once: true });
@@ -459,6 +599,8 @@ const api = {
 	secureAttention: (): InputResult =>
 		session?.input({ type: 'secure-attention' }) ?? { ok: false, code: 'closed' },
 	chat: (text: string) => session?.chat(text) ?? Promise.resolve(-1),
+	clipboard: (text: string): ClipboardResult =>
+		session?.clipboard(text) ?? { ok: false, code: 'closed' },
 	/** Uploads a file: refused here without file-transfer consent and always on PHI instruments. */
 	upload: (file: File): Promise<StartResult> =>
 		session?.files.upload(file) ?? Promise.resolve({ ok: false, code: 'closed' }),

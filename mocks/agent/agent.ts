@@ -4,10 +4,11 @@
  * guard shared by all connections, the simulated customer and screen. No MSW in here: the relay
  * adapters (mocks/relay.ts) hand it sockets.
  */
-import { toHex } from '../../src/lib/protocol/bytes';
+import { randomBytes, toHex } from '../../src/lib/protocol/bytes';
 import { generateIdentity, type Identity } from '../../src/lib/protocol/identity';
 import { newOneTimePassword, PasswordGuard } from '../../src/lib/protocol/guard';
 import type { Capability } from '../../src/lib/protocol/messages';
+import type { AgentTicket, TicketLookup } from '../../src/lib/protocol/resume';
 import { AgentConnection } from './connection';
 import type { AgentContext, AgentLogEntry } from './context';
 import { SimulatedCustomer } from './customer';
@@ -27,6 +28,15 @@ export interface AgentSpec {
 	now?: () => number;
 	/** Fixed password instead of random ones (tests). */
 	password?: string;
+}
+
+/** How long after a drop a console may resume (docs/protocol.md, "Resumption"). */
+export const RESUME_LIFETIME_MS = 30_000;
+
+interface StoredTicket extends AgentTicket {
+	sessionHex: string;
+	/** The connection that received it: still open, or ended at `endedAt`. */
+	connection: AgentConnection;
 }
 
 export interface ChatLine {
@@ -53,6 +63,10 @@ export class InstrumentAgent implements AgentContext {
 	readonly logEntries: AgentLogEntry[] = [];
 	readonly chat: ChatLine[] = [];
 	clipboardText = '';
+	/** Resumption allowed (tests and the dev panel may forbid it). */
+	allowResume = true;
+	resumeLifetimeMs = RESUME_LIFETIME_MS;
+	readonly #tickets = new Map<string, StoredTicket>();
 	connection: AgentConnection | null = null;
 	readonly #listeners = new Set<() => void>();
 
@@ -152,7 +166,48 @@ export class InstrumentAgent implements AgentContext {
 		this.connection = connection;
 		this.#changed();
 	}
-	onEnded(connection: AgentConnection, reason: string) {
+	/**
+	 * A ticket for the next resumption of `connection`'s session; null when resumption is off.
+	 * One live ticket per session: a new one replaces the last.
+	 */
+	issueTicket(connection: AgentConnection, ticket: AgentTicket): Uint8Array | null {
+		if (!this.allowResume) return null;
+		const sessionHex = toHex(connection.sessionId);
+		this.#dropTickets(sessionHex);
+		const ticketId = randomBytes(16);
+		this.#tickets.set(toHex(ticketId), { ...ticket, sessionHex, connection });
+		return ticketId;
+	}
+
+	/** Single use: the ticket leaves the store at the first attempt, whatever its outcome. */
+	takeTicket(
+		sessionId: Uint8Array,
+		ticketId: Uint8Array
+	): TicketLookup & { from?: AgentConnection } {
+		const key = toHex(ticketId);
+		const t = this.#tickets.get(key);
+		if (!t) return { ok: false, reason: 'unknown' };
+		this.#tickets.delete(key);
+		if (t.sessionHex !== toHex(sessionId)) return { ok: false, reason: 'other-session' };
+		const endedAt = t.connection.endedAt;
+		if (endedAt !== null && this.now() - endedAt > this.resumeLifetimeMs)
+			return { ok: false, reason: 'expired' };
+		return { ok: true, ticket: t, from: t.connection };
+	}
+
+	/** What the agent tells the broker over its own link: may this session still be resumed? */
+	canResume(sessionId: Uint8Array): boolean {
+		const hex = toHex(sessionId);
+		return [...this.#tickets.values()].some((t) => t.sessionHex === hex);
+	}
+
+	#dropTickets(sessionHex: string) {
+		for (const [k, t] of this.#tickets) if (t.sessionHex === sessionHex) this.#tickets.delete(k);
+	}
+
+	onEnded(connection: AgentConnection, reason: string, resumable = false) {
+		// A session ended in order (goodbye) cannot be resumed; a dropped one can, for a while.
+		if (!resumable) this.#dropTickets(toHex(connection.sessionId));
 		// A password is good for one session: the customer's screen shows a new one afterwards.
 		if (this.connection === connection && this.#spec.password === undefined) {
 			this.#password = newOneTimePassword();

@@ -8,7 +8,8 @@ import { signConsent } from '../../src/lib/protocol/consent';
 import { ProtocolError } from '../../src/lib/protocol/errors';
 import { FrameDecoder, type Frame } from '../../src/lib/protocol/framing';
 import { AgentHandshake } from '../../src/lib/protocol/handshake';
-import type { AppMessage, Capability } from '../../src/lib/protocol/messages';
+import { HANDSHAKE, type AppMessage, type Capability } from '../../src/lib/protocol/messages';
+import { AgentResume } from '../../src/lib/protocol/resume';
 import type { AgentContext } from './context';
 import { AgentFileTransfers } from './transfers';
 import { FaultyLink, type AgentTransport } from './scenarios';
@@ -22,6 +23,8 @@ export class AgentConnection {
 	readonly #link: FaultyLink;
 	readonly #decoder = new FrameDecoder();
 	readonly #handshake: AgentHandshake;
+	#resume: AgentResume | null = null;
+	#resumedFrom: AgentConnection | null = null;
 	#channel: SecureChannel | null = null;
 	#queue: Promise<void> = Promise.resolve();
 	readonly grants = new Map<Capability, Grant>();
@@ -35,6 +38,10 @@ export class AgentConnection {
 	readonly transfers: AgentFileTransfers;
 	technicianId = '';
 	ended = false;
+	/** When this connection ended (the agent's clock): a resumption ticket expires from then. */
+	endedAt: number | null = null;
+	/** Established by a resumption rather than the password handshake. */
+	resumed = false;
 
 	constructor(ctx: AgentContext, sessionId: Uint8Array, transport: AgentTransport) {
 		this.#ctx = ctx;
@@ -60,6 +67,10 @@ export class AgentConnection {
 		ctx.customer.revoke = (capability) => void this.revoke(capability);
 	}
 
+	get sessionId(): Uint8Array {
+		return this.#sessionId;
+	}
+
 	/** Bytes from the socket, in any split. */
 	receive(bytes: Uint8Array) {
 		let frames: Frame[];
@@ -75,9 +86,12 @@ export class AgentConnection {
 
 	/** The socket closed under us. */
 	closed() {
-		if (this.ended) return;
-		this.#handshake.abandon();
-		this.#end('socket closed');
+		// Frames that arrived before the close are handled first: a goodbye ends in order.
+		this.#queue = this.#queue.then(() => {
+			if (this.ended) return;
+			this.#handshake.abandon();
+			this.#end('socket closed', true);
+		});
 	}
 
 	async #onFrame(frame: Frame) {
@@ -88,7 +102,25 @@ export class AgentConnection {
 	}
 
 	async #onHandshake(frame: Frame) {
-		const step = await this.#handshake.receive(frame);
+		// A console that held a ticket resumes instead of running the password handshake.
+		if (
+			this.#resume === null &&
+			this.#handshake.state === 'awaiting-hello' &&
+			frame.kind === 'handshake' &&
+			frame.type === HANDSHAKE['resume-hello'].id
+		) {
+			this.#resume = new AgentResume({
+				sessionId: this.#sessionId,
+				take: (ticketId) => {
+					const found = this.#ctx.takeTicket(this.#sessionId, ticketId);
+					if (found.from) this.#resumedFrom = found.from;
+					return found;
+				}
+			});
+		}
+		const step = this.#resume
+			? await this.#resume.receive(frame)
+			: await this.#handshake.receive(frame);
 		for (const bytes of step.send) this.#link.clear(bytes);
 		if (step.outcome === 'failed') {
 			this.#ctx.log({ type: 'handshake-failed', detail: step.error.code });
@@ -98,7 +130,15 @@ export class AgentConnection {
 		if (step.outcome !== 'established') return;
 		this.#channel = step.channel;
 		this.technicianId = step.technicianId;
-		this.#ctx.log({ type: 'connected', detail: step.technicianId });
+		const from = this.#resume ? this.#resumedFrom : null;
+		this.resumed = from !== null;
+		if (this.resumed) this.#link.oneShots = false;
+		// Only view survives a resumption: control, files and clipboard are asked for again.
+		if (from?.grants.has('view')) this.grants.set('view', { scope: 'session' });
+		this.#ctx.log({
+			type: this.resumed ? 'resumed' : 'connected',
+			detail: step.technicianId
+		});
 		this.#ctx.onEstablished(this);
 		await this.send({
 			type: 'session-info',
@@ -115,6 +155,18 @@ export class AgentConnection {
 				return [];
 			})
 		});
+		const ticketId = this.#ctx.issueTicket(this, {
+			secret: step.resumption,
+			version: step.version,
+			technicianId: step.technicianId,
+			deviceKey: step.deviceKey
+		});
+		if (ticketId)
+			await this.send({
+				type: 'resume-ticket',
+				ticketId,
+				lifetimeMs: this.#ctx.resumeLifetimeMs
+			});
 	}
 
 	async #onMessage(m: AppMessage): Promise<void> {
@@ -155,7 +207,7 @@ export class AgentConnection {
 				// Clipboard needs its own consent and control, and never on a PHI instrument.
 				if (this.#has('clipboard') && this.#has('control') && !this.#ctx.phi) {
 					this.#ctx.onClipboard(m.text);
-				}
+				} else this.#ctx.log({ type: 'refused', detail: 'clipboard without consent or on PHI' });
 				return;
 			case 'ping':
 				await this.send({ type: 'pong', nonce: m.nonce, sentAt: m.sentAt });
@@ -169,6 +221,7 @@ export class AgentConnection {
 			case 'rekey':
 				return;
 			case 'session-info':
+			case 'resume-ticket':
 			case 'consent-grant':
 			case 'consent-deny':
 			case 'consent-revoke':
@@ -363,6 +416,19 @@ export class AgentConnection {
 		}
 	}
 
+	/** A network blip: the socket drops without a goodbye (the session stays resumable). */
+	drop() {
+		this.#link.close(1006, 'connection lost');
+		this.#end('dropped', true);
+	}
+
+	/** The customer copied text on the instrument PC: sent only as the clipboard rule allows. */
+	async copy(text: string): Promise<boolean> {
+		if (this.#ctx.phi || !this.#has('clipboard') || !this.#has('control')) return false;
+		await this.send({ type: 'clipboard', text });
+		return true;
+	}
+
 	/** Ends the session from the customer's side. */
 	async end(reason: Msg<'goodbye'>['reason'] = 'ended-by-customer') {
 		await this.send({ type: 'goodbye', reason, message: '' });
@@ -375,18 +441,20 @@ export class AgentConnection {
 		this.#ctx.log({ type: 'protocol-error', detail: code });
 		if (!(e instanceof ProtocolError)) console.error('[mock agent]', e);
 		this.#link.close(4400, code);
-		this.#end(code);
+		this.#end(code, true);
 	}
 
-	#end(reason: string) {
+	/** `resumable`: the session was cut, not ended in order, so its ticket stays valid a while. */
+	#end(reason: string, resumable = false) {
 		if (this.ended) return;
 		this.ended = true;
+		this.endedAt = this.#ctx.now();
 		for (const id of this.#streaming) this.#ctx.screen.stop(id);
 		this.#streaming.clear();
 		for (const t of this.#revokeTimers) clearTimeout(t);
 		if (this.#statsTimer) clearInterval(this.#statsTimer);
 		this.transfers.dispose();
 		this.#channel?.close('channel-closed');
-		this.#ctx.onEnded(this, reason);
+		this.#ctx.onEnded(this, reason, resumable);
 	}
 }

@@ -1,6 +1,7 @@
 import type { Identity } from '../../src/lib/protocol/identity';
 import type { PasswordGuard } from '../../src/lib/protocol/guard';
 import type { Capability } from '../../src/lib/protocol/messages';
+import type { AgentTicket, TicketLookup } from '../../src/lib/protocol/resume';
 import type { SimulatedCustomer } from './customer';
 import type { AgentFiles } from './files';
 import type { AgentScenario } from './scenarios';
@@ -31,7 +32,13 @@ export interface AgentContext {
 	now(): number;
 	log(entry: AgentLogEntry): void;
 	onEstablished(connection: AgentConnection): void;
-	onEnded(connection: AgentConnection, reason: string): void;
+	onEnded(connection: AgentConnection, reason: string, resumable?: boolean): void;
+	issueTicket(connection: AgentConnection, ticket: AgentTicket): Uint8Array | null;
+	takeTicket(
+		sessionId: Uint8Array,
+		ticketId: Uint8Array
+	): TicketLookup & { from?: AgentConnection };
+	readonly resumeLifetimeMs: number;
 	onChat(text: string): void;
 	onClipboard(text: string): void;
 }

@@ -59,6 +59,24 @@ export class AgentFiles {
 		];
 	}
 
+	/**
+	 * Exports whose names a hostile or broken agent might send: path separators, traversal,
+	 * control and bidi characters, HTML. The console must show and save them inert.
+	 */
+	addHostileNames() {
+		const names = [
+			'../../../etc/passwd',
+			'C:\\Windows\\System32\\drivers\\etc\\hosts',
+			'invoice\u202Efdp.exe',
+			'<img src=x onerror="document.title=\'pwned\'">.txt',
+			'bell\u0007and\nnewline.log'
+		];
+		for (const name of names) {
+			if (this.download(name)) continue;
+			this.downloads.push({ name, mime: 'text/plain', data: utf8.encode(`hostile: ${name}\n`) });
+		}
+	}
+
 	download(name: string): StoredFile | undefined {
 		return this.downloads.find((f) => f.name === name);
 	}

@@ -42,6 +42,8 @@ export class FaultyLink {
 	#splitTimer: ReturnType<typeof setTimeout> | null = null;
 	#throttleFree = 0;
 	#closed = false;
+	/** One-shot faults hit a session once: a resumed connection is spared them. */
+	oneShots = true;
 
 	constructor(transport: AgentTransport, scenario: () => AgentScenario) {
 		this.#transport = transport;
@@ -68,7 +70,7 @@ export class FaultyLink {
 		const bytes = concat(header, ciphertext);
 		const n = ++this.#records;
 		const scenario = this.#scenario();
-		if (n === FAULT_AT_RECORD) {
+		if (n === FAULT_AT_RECORD && this.oneShots) {
 			switch (scenario) {
 				case 'corrupt-tag': {
 					const forged = bytes.slice();

@@ -231,6 +231,11 @@ export class BrokerModel {
 		return this.#sessions.end(sessionId);
 	}
 
+	/** A relay socket closed abnormally: the console may open the relay again for a while. */
+	suspendSession(sessionId: string): boolean {
+		return this.#sessions.suspend(sessionId);
+	}
+
 	/** For the relay: whose token this is, or null when missing, unknown, expired or signed out. */
 	technicianForToken(token: string | null | undefined): Technician | null {
 		return this.#signIn.authenticate(token);

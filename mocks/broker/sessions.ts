@@ -16,6 +16,8 @@ import { parseSessionRequest } from './requests';
 
 /** Part 1 recommends 60 s to open the relay. */
 const CONNECT_WINDOW = 60_000;
+/** Part 1, "Relay": after an abnormal close, the relay may be opened again for this long. */
+export const RESUME_WINDOW = 60_000;
 
 export interface SessionCreatedEvent {
 	sessionId: Uint8Array;
@@ -99,6 +101,14 @@ export class SessionDesk {
 		const s = this.#sessions.get(sessionId);
 		if (!s || s.state !== 'waiting' || this.now() > s.expiresAt) return false;
 		s.state = 'connected';
+		return true;
+	}
+
+	suspend(sessionId: string): boolean {
+		const s = this.#sessions.get(sessionId);
+		if (!s || s.state !== 'connected') return false;
+		s.state = 'waiting';
+		s.expiresAt = this.now() + RESUME_WINDOW;
 		return true;
 	}
 

@@ -144,7 +144,11 @@ describe('the live screen', () => {
 	});
 
 	it('rejects a forged record: the channel ends with the reason, and nothing after it is drawn', async () => {
+		// Without a resumption ticket the channel's end is the session's end (with one, see
+		// session-workspace.test.ts: the console resumes).
+		world.agents.get(INSTRUMENT)!.allowResume = false;
 		const { session, agent, result } = await connect();
+		agent.allowResume = true;
 		expect(result.ok).toBe(true);
 		await session.requestConsent('view');
 		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');

@@ -15,40 +15,45 @@ export const DEMO = { email: 'camille.martin@benchside.test', password: 'bench-d
  * `host` is `localhost` by default: WebAuthn needs a host name, not an IP address, as its rpId.
  */
 export function useDevServer(host = 'localhost'): { url: () => string } {
-	let dev: ChildProcess | undefined;
-	let url = '';
+	let dev: DevServer | undefined;
 	beforeAll(async () => {
-		const port = await freePort();
-		url = `http://${host}:${port}`;
-		dev = spawn(
-			'node_modules/.bin/vite',
-			['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-			{
-				stdio: ['ignore', 'pipe', 'pipe'],
-				env: { ...process.env, NODE_ENV: 'development', NO_COLOR: '1' }
-			}
-		);
-		const server = dev;
-		await new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(
-				() => reject(new Error('vite dev did not start within 60 s')),
-				60_000
-			);
-			server.stdout?.on('data', (chunk: Buffer) => {
-				// Colours may still be on (CI=true turns them on): the URL line reads "Local" … "http".
-				const text = chunk.toString();
-				if (text.includes('Local') && text.includes('http://')) {
-					clearTimeout(timer);
-					resolve();
-				}
-			});
-			server.on('exit', (code) => reject(new Error(`vite dev exited with ${code}`)));
-		});
+		dev = await startDevServer(host);
 	}, 90_000);
 	afterAll(() => {
-		dev?.kill();
+		dev?.stop();
 	});
-	return { url: () => url };
+	return { url: () => dev?.url ?? '' };
+}
+
+export interface DevServer {
+	url: string;
+	stop(): void;
+}
+
+/** Starts `vite dev` on a free port of 127.0.0.1; `url` names it by `host`. */
+export async function startDevServer(host = '127.0.0.1'): Promise<DevServer> {
+	const port = await freePort();
+	const dev: ChildProcess = spawn(
+		'node_modules/.bin/vite',
+		['dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+		{
+			stdio: ['ignore', 'pipe', 'pipe'],
+			env: { ...process.env, NODE_ENV: 'development', NO_COLOR: '1' }
+		}
+	);
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error('vite dev did not start within 60 s')), 60_000);
+		dev.stdout?.on('data', (chunk: Buffer) => {
+			// Colours may still be on (CI=true turns them on): the URL line reads "Local" … "http".
+			const text = chunk.toString();
+			if (text.includes('Local') && text.includes('http://')) {
+				clearTimeout(timer);
+				resolve();
+			}
+		});
+		dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}`)));
+	});
+	return { url: `http://${host}:${port}`, stop: () => dev.kill() };
 }
 
 /** The dev panel's authenticator app: the code it shows now. */
@@ -115,4 +120,59 @@ export async function customerPassword(page: Page, instrumentId: string): Promis
 	await openDevPanel(page);
 	await page.locator('[data-dev-panel] select[aria-label="Instrument"]').selectOption(instrumentId);
 	return (await page.getByTestId('otp').textContent())!.trim();
+}
+
+const devPanel = (page: Page) => page.getByRole('button', { name: /Dev panel/ });
+
+/** Opens or closes the dev panel. */
+export async function toggleDevPanel(page: Page, open: boolean) {
+	const expanded = (await devPanel(page).getAttribute('aria-expanded')) === 'true';
+	if (expanded !== open) await devPanel(page).click();
+}
+
+/**
+ * From the start page to the fleet: password and TOTP, device approval through the dev panel's
+ * "e-mail", then sign-in again with the next TOTP code (a code is good once). `shot` names the
+ * screenshots taken on the way, if given.
+ */
+export async function signInOnDev(page: Page, url: string, shot?: (name: string) => Promise<void>) {
+	await page.goto(url);
+	await toggleDevPanel(page, true);
+	const totp = async () => (await page.getByTestId('totp').first().textContent())!.trim();
+	const signIn = async () => {
+		await page.getByLabel('E-mail').fill('camille.martin@benchside.test');
+		await page.getByLabel('Password', { exact: true }).fill('bench-demo-camille');
+		await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+		const code = page.locator('input[autocomplete="one-time-code"]');
+		await code.waitFor({ timeout: 30_000 });
+		await code.fill(await totp());
+		await page.keyboard.press('Enter');
+	};
+	await signIn();
+	await page.getByRole('heading', { name: /waiting for approval/ }).waitFor({ timeout: 30_000 });
+	await shot?.('dev-1-device-waiting');
+	await page.locator('[data-dev-panel] button', { hasText: 'Approve' }).first().click();
+	await page
+		.getByRole('heading', { name: 'This browser is approved' })
+		.waitFor({ timeout: 60_000 });
+	// A code is good once: wait for the next one (a plain loop: this may run in a hook).
+	const used = await totp();
+	for (let waited = 0; (await totp()) === used; waited += 500) {
+		if (waited > 35_000) throw new Error('the TOTP code did not change');
+		await page.waitForTimeout(500);
+	}
+	await signIn();
+	await page.getByRole('heading', { name: 'Instruments' }).waitFor({ timeout: 30_000 });
+}
+
+/** From the fleet to a live session: the customer reads out the password (dev panel). */
+export async function connectOnDev(page: Page, instrumentId: string, name: string) {
+	await toggleDevPanel(page, true);
+	await page.locator('[data-dev-panel] select[aria-label="Instrument"]').selectOption(instrumentId);
+	const otp = (await page.getByTestId('otp').textContent())!.trim();
+	await toggleDevPanel(page, false);
+	await page.getByText(name).first().click();
+	await page.getByLabel('One-time password').fill(otp);
+	await page.getByRole('button', { name: 'Connect', exact: true }).click();
+	await page.getByRole('heading', { name: `Connected to ${name}` }).waitFor({ timeout: 60_000 });
 }

@@ -28,6 +28,29 @@ describe('the simulated agent', () => {
 		expect(s.agent.logEntries.map((e) => e.type)).toContain('connected');
 	});
 
+	it('takes clipboard text only with clipboard and control granted, never on PHI even forced', async () => {
+		const s = await connected();
+		await s.send({ type: 'clipboard', text: 'too early' });
+		await s.consent('clipboard');
+		await s.send({ type: 'clipboard', text: 'still no control' });
+		await expect.poll(() => s.agent.logEntries.filter((e) => e.type === 'refused').length).toBe(2);
+		expect(await s.agentSide()!.copy('not yet')).toBe(false);
+		await s.consent('control');
+		await s.send({ type: 'clipboard', text: 'LOT 24A117' });
+		await expect.poll(() => s.agent.clipboardText).toBe('LOT 24A117');
+		expect(await s.agentSide()!.copy('Calibrator 7781')).toBe(true);
+		expect(await s.next('clipboard')).toMatchObject({ text: 'Calibrator 7781' });
+
+		const phi = await connected({ phi: true });
+		expect(await phi.consent('clipboard')).toMatchObject({ type: 'consent-deny', reason: 'phi' });
+		await phi.consent('control');
+		// A console that sends it anyway, at the protocol level: the agent drops it.
+		await phi.send({ type: 'clipboard', text: 'patient 4711' });
+		await expect.poll(() => phi.agent.logEntries.some((e) => e.type === 'refused')).toBe(true);
+		expect(phi.agent.clipboardText).toBe('');
+		expect(await phi.agentSide()!.copy('patient 4711')).toBe(false);
+	});
+
 	it('signs every consent answer with the key the broker publishes', async () => {
 		const s = await connected();
 		const grant = await s.consent('view');

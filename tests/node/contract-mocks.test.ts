@@ -82,6 +82,7 @@ describe('the mock agent speaks every message of Part 2', () => {
 		agent.customer.setPolicy('file-transfer', { kind: 'ask' });
 		const s = await openSession(agent, device, { tap, channel: { rekeyAfterRecords: 8 } });
 		await s.next('session-info');
+		const ticket = await s.ticket();
 		await s.consent('view');
 		await s.send({
 			type: 'stream-start',
@@ -153,7 +154,17 @@ describe('the mock agent speaks every message of Part 2', () => {
 		await s.next('pong');
 		await s.agentSide()!.revoke('file-transfer');
 		await s.next('consent-revoke');
-		await s.conn.end('ended-by-technician');
+		// A dropped socket, then the resumption (resume-hello, resume-accept, resume-finished).
+		s.agentSide()!.drop();
+		await s.closed;
+		const r = await openSession(agent, device, {
+			sessionId: s.sessionId,
+			announce: false,
+			resume: ticket,
+			tap
+		});
+		await r.next('session-info');
+		await r.conn.end('ended-by-technician');
 		await expect.poll(() => s.agent.logEntries.some((e) => e.type === 'goodbye')).toBe(true);
 		expect([...seen].sort()).toEqual(Object.keys(CATALOGUE).sort());
 	});

@@ -7,6 +7,7 @@ import type { ChannelOptions } from '../../src/lib/protocol/channel';
 import { ConsoleConnection, type CloseInfo } from '../../src/lib/protocol/console-connection';
 import { generateIdentity, type Identity } from '../../src/lib/protocol/identity';
 import type { AppMessage, Capability } from '../../src/lib/protocol/messages';
+import { ConsoleResume, type ResumeTicket } from '../../src/lib/protocol/resume';
 import { InstrumentAgent, type AgentSpec } from '../../mocks/agent/agent';
 import type { AgentConnection } from '../../mocks/agent/connection';
 import type { ScreenInput, ScreenSink, ScreenSource } from '../../mocks/agent/screen/types';
@@ -70,6 +71,8 @@ export interface Session {
 	): Promise<Extract<AppMessage, { type: T }>>;
 	send(m: AppMessage): Promise<void>;
 	consent(capability: Capability, scope?: 'once' | 'session'): Promise<AppMessage>;
+	/** The ticket to resume this connection, once the agent has sent one. */
+	ticket(): Promise<ResumeTicket>;
 }
 
 export async function makeAgent(spec: Partial<AgentSpec> & { technicianDevice?: Identity } = {}) {
@@ -99,6 +102,10 @@ export async function openSession(
 		/** Sees every byte on the wire, each way. */
 		tap?: (direction: 'c2a' | 'a2c', bytes: Uint8Array) => void;
 		channel?: ChannelOptions;
+		/** Resume with this ticket instead of the password handshake (same `sessionId`). */
+		resume?: ResumeTicket;
+		/** The device that resumes (defaults to `device`). */
+		resumeDevice?: Identity;
 	} = {}
 ): Promise<Omit<Session, 'screen'>> {
 	const sessionId = options.sessionId ?? crypto.getRandomValues(new Uint8Array(16));
@@ -110,6 +117,8 @@ export async function openSession(
 	let agentSide: AgentConnection | null = null;
 	let consoleOpen = true;
 	let agentOpen = true;
+	let resumption: Uint8Array | null = null;
+	let version = 1;
 	// Each direction delivers on a later task, byte copies, like a socket.
 	const toAgent = (b: Uint8Array) => {
 		const copy = b.slice();
@@ -117,15 +126,22 @@ export async function openSession(
 		setTimeout(() => agentOpen && agentSide?.receive(copy), 0);
 	};
 	const conn = new ConsoleConnection(
-		{
-			password: options.password ?? agent.password(),
-			instrumentId: agent.instrumentId,
-			sessionId,
-			technicianId: 'tech-17',
-			device,
-			pinnedAgentKey: options.pinned ?? agent.identity.publicKey,
-			...(options.channel ? { channel: options.channel } : {})
-		},
+		options.resume
+			? await ConsoleResume.create({
+					ticket: options.resume,
+					sessionId,
+					device: options.resumeDevice ?? device,
+					...(options.channel ? { channel: options.channel } : {})
+				})
+			: {
+					password: options.password ?? agent.password(),
+					instrumentId: agent.instrumentId,
+					sessionId,
+					technicianId: 'tech-17',
+					device,
+					pinnedAgentKey: options.pinned ?? agent.identity.publicKey,
+					...(options.channel ? { channel: options.channel } : {})
+				},
 		{
 			send: toAgent,
 			close: () => {
@@ -141,6 +157,10 @@ export async function openSession(
 			onMessage: (m) => {
 				received.push(m);
 				for (const w of waiters.splice(0)) w();
+			},
+			onOpen: (v, secret) => {
+				version = v;
+				resumption = secret;
 			},
 			onClose: (info) => resolveClosed(info)
 		}
@@ -187,6 +207,10 @@ export async function openSession(
 		agentSide: () => agentSide,
 		next,
 		send: (m) => conn.send(m),
+		async ticket() {
+			const t = await next('resume-ticket');
+			return { ticketId: t.ticketId, secret: resumption!, version };
+		},
 		async consent(capability, scope = 'session') {
 			const id = ++requestId;
 			const mark = received.length;

@@ -24,6 +24,7 @@ export const APP_SAMPLES: { [T in AppType]: Extract<AppMessage, { type: T }> } =
 		],
 		codecs: ['av01.0.04M.08', 'vp09.00.10.08', 'avc1.42E01F', 'vp8']
 	},
+	'resume-ticket': { type: 'resume-ticket', ticketId: bytes(16, 3), lifetimeMs: 30_000 },
 	'consent-request': {
 		type: 'consent-request',
 		requestId: 1,
@@ -136,5 +137,14 @@ export const HANDSHAKE_SAMPLES: { [T in HandshakeType]: Extract<HandshakeMessage
 		signature: sig,
 		confirm: bytes(32)
 	},
-	'client-finished': { type: 'client-finished', signature: sig, confirm: bytes(32) }
+	'client-finished': { type: 'client-finished', signature: sig, confirm: bytes(32) },
+	'resume-hello': {
+		type: 'resume-hello',
+		versions: [1],
+		sessionId: bytes(16),
+		ticketId: bytes(16, 3),
+		share: bytes(65, 5)
+	},
+	'resume-accept': { type: 'resume-accept', version: 1, share: bytes(65, 9), confirm: bytes(32) },
+	'resume-finished': { type: 'resume-finished', signature: sig, confirm: bytes(32) }
 };

@@ -3,7 +3,7 @@
  * A discriminated union, handled with an exhaustive switch on the page side.
  */
 import type { Capability } from '../../src/lib/protocol/messages';
-import type { SessionFailure } from '../../src/lib/session/types';
+import type { SessionFailure, SessionFailureCode } from '../../src/lib/session/types';
 import type { VideoStats } from './video';
 
 export type ConsentState = 'pending' | 'granted' | 'denied' | 'revoked' | 'released';
@@ -31,6 +31,7 @@ export type TransferFailure =
 	| 'io-error'
 	| 'too-large'
 	| 'closed'
+	| 'reconnect'
 	| 'read-error'
 	| 'bad-name';
 
@@ -80,11 +81,14 @@ export type SessionEvent =
 	| { type: 'video'; screenId: number; codec: string; width: number; height: number }
 	| { type: 'chat'; from: 'customer'; messageId: number; text: string; at: number }
 	| { type: 'chat-ack'; messageId: number }
-	| { type: 'clipboard'; text: string }
+	| { type: 'clipboard'; text: string; at: number }
 	| { type: 'stats'; video: VideoStats; rttMs: number; agentFps: number; agentKbps: number }
 	| { type: 'transfer'; transfer: TransferView }
 	| { type: 'file-list'; files: RemoteFile[] }
 	/** A verified download; `data` is transferred, not copied. */
 	| { type: 'file-received'; id: number; name: string; mime: string; data: ArrayBuffer }
+	/** The socket dropped and the session is being resumed (docs/protocol.md, "Resumption"). */
+	| { type: 'connection'; state: 'lost'; code: SessionFailureCode; at: number }
+	| { type: 'connection'; state: 'reconnecting' | 'resumed'; attempt: number; at: number }
 	| { type: 'closed'; failure: SessionFailure }
 	| { type: 'screen-recording'; state: ScreenRecordingState; code?: 'quota' | 'write-failed' };

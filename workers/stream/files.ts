@@ -188,9 +188,9 @@ export class FileTransfers {
 		}
 	}
 
-	/** The channel closed: nothing more can arrive or leave. */
-	closed() {
-		for (const t of [...this.#transfers.values()]) this.#fail(t, 'closed');
+	/** The channel closed (or dropped, to be resumed): nothing more can arrive or leave. */
+	closed(reason: 'closed' | 'reconnect' = 'closed') {
+		for (const t of [...this.#transfers.values()]) this.#fail(t, reason);
 	}
 
 	onMessage(m: FileMessage) {

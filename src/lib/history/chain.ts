@@ -51,6 +51,22 @@ export type HistoryEvent =
 			};
 	  }
 	| { type: 'error'; data: { code: string; message: string } }
+	/** The relay socket dropped (a resumption may follow). */
+	| { type: 'disconnected'; data: { code: string } }
+	/** The session was resumed after a drop, at this attempt. */
+	| { type: 'reconnected'; data: { attempt: number } }
+	/** What the session amounted to, recorded once as it ends. */
+	| {
+			type: 'summary';
+			data: {
+				durationMs: number;
+				capabilities: string[];
+				filesUp: number;
+				filesDown: number;
+				bytesUp: number;
+				bytesDown: number;
+			};
+	  }
 	| {
 			type: 'end';
 			data: { outcome: Exclude<SessionOutcome, 'open'>; code: string | null };

@@ -5,8 +5,13 @@
  */
 import { untrack } from 'svelte';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
-import type { ConsentView, LiveSession } from '$lib/session/live-session.svelte';
-import type { OpenSessionResult, SessionFailure, SessionInfo } from '$lib/session/types';
+import type { ConsentView, LinkState, LiveSession } from '$lib/session/live-session.svelte';
+import type {
+	OpenSessionResult,
+	SessionFailure,
+	SessionInfo,
+	SessionSummary
+} from '$lib/session/types';
 import type { HistoryDb, SessionOutcome } from './db';
 import type { WriteFailure, WriteResult } from './journal';
 import { HistoryRecorder } from './recorder';
@@ -20,6 +25,10 @@ export interface RecordableSession {
 	readonly closed: SessionFailure | null;
 	/** Screen recording state and why it failed, when it did. */
 	readonly screenRecording?: { state: 'off' | 'on' | 'failed'; code?: string };
+	/** Drops and resumptions of the relay link (recorded as `disconnected` / `reconnected`). */
+	readonly link?: LinkState;
+	/** The end-of-session summary, recorded once before the final event. */
+	summary?(): SessionSummary;
 }
 // LiveSession must stay recordable: this stops compiling if the two drift apart.
 const _liveSessionFits = (s: LiveSession): RecordableSession => s;
@@ -124,6 +133,8 @@ export async function recordLiveSession(
 		if (finishing) return last;
 		finishing = true;
 		stop();
+		// The summary goes in once, whoever ended the session, right before the final event.
+		if (session.summary && session.info) track(recorder.summary(session.summary()));
 		track(recorder.end(outcome, code));
 		await last;
 	};
@@ -136,6 +147,18 @@ export async function recordLiveSession(
 		$effect(() => {
 			const chat = session.chat;
 			untrack(() => onChat(chat));
+		});
+		let lastLink: LinkState = { state: 'open' };
+		$effect(() => {
+			const link = session.link;
+			if (!link || link === lastLink) return;
+			untrack(() => {
+				const before = lastLink;
+				lastLink = link;
+				if (link.state === 'reconnecting' && before.state !== 'reconnecting')
+					track(recorder.disconnected(link.code));
+				else if (link.state === 'resumed') track(recorder.reconnected(link.attempt));
+			});
 		});
 		$effect(() => {
 			const screen = session.screenRecording;

@@ -157,6 +157,29 @@ export class HistoryRecorder {
 	screenRecording(state: 'on' | 'off' | 'failed', code: string | null = null) {
 		return this.#record({ type: 'screen-recording', data: { state, code } });
 	}
+	/** The relay socket dropped; `code` is why (a session failure code). */
+	disconnected(code: string) {
+		return this.#record({ type: 'disconnected', data: { code } });
+	}
+	/** The session was resumed after a drop, at this attempt (1-based). */
+	reconnected(attempt: number) {
+		return this.#record({ type: 'reconnected', data: { attempt } });
+	}
+	/** The end-of-session summary, as one event (before `end`). */
+	summary(data: {
+		durationMs: number;
+		capabilities: string[];
+		filesUp: number;
+		filesDown: number;
+		bytesUp: number;
+		bytesDown: number;
+	}) {
+		const { durationMs, capabilities, filesUp, filesDown, bytesUp, bytesDown } = data;
+		return this.#record({
+			type: 'summary',
+			data: { durationMs, capabilities: [...capabilities], filesUp, filesDown, bytesUp, bytesDown }
+		});
+	}
 
 	/** The last event: closes the session row in the same transaction and releases the lock. */
 	async end(outcome: Exclude<SessionOutcome, 'open'>, code: string | null = null) {

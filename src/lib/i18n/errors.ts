@@ -117,6 +117,8 @@ export function sessionFailureText(code: SessionFailureCode): string {
 			return m.session_error_password_replaced();
 		case 'peer-alert':
 			return m.session_error_peer_alert();
+		case 'resume-refused':
+			return m.session_error_resume_refused();
 		case 'unreachable':
 			return m.session_error_unreachable();
 		case 'socket-closed':

@@ -349,11 +349,14 @@ function sizeHint(message: AppMessage): number {
 /** Traffic secrets for both directions from the handshake's ISK (docs/protocol.md, "Key schedule"). */
 export async function deriveSecrets(isk: Uint8Array, sessionId: Uint8Array) {
 	const label = (s: string) => utf8.encode(`benchside/1 ${s}`);
-	const [consoleTraffic, agentTraffic, consoleConfirm, agentConfirm] = await Promise.all([
-		hkdf(isk, sessionId, label('c2a traffic')),
-		hkdf(isk, sessionId, label('a2c traffic')),
-		hkdf(isk, sessionId, label('console confirm')),
-		hkdf(isk, sessionId, label('agent confirm'))
-	]);
-	return { consoleTraffic, agentTraffic, consoleConfirm, agentConfirm };
+	const [consoleTraffic, agentTraffic, consoleConfirm, agentConfirm, resumption] =
+		await Promise.all([
+			hkdf(isk, sessionId, label('c2a traffic')),
+			hkdf(isk, sessionId, label('a2c traffic')),
+			hkdf(isk, sessionId, label('console confirm')),
+			hkdf(isk, sessionId, label('agent confirm')),
+			// Keys the next resumption of this session (docs/protocol.md, "Resumption").
+			hkdf(isk, sessionId, label('resumption'))
+		]);
+	return { consoleTraffic, agentTraffic, consoleConfirm, agentConfirm, resumption };
 }

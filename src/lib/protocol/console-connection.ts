@@ -8,6 +8,7 @@ import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { FrameDecoder, type Frame } from './framing';
 import { ConsoleHandshake, type ConsoleHandshakeInput } from './handshake';
 import type { AppMessage } from './messages';
+import type { ConsoleResume } from './resume';
 
 export interface ByteTransport {
 	send(bytes: Uint8Array): void;
@@ -30,13 +31,14 @@ export interface CloseInfo {
 }
 
 export interface ConnectionEvents {
-	onOpen?(version: number): void;
+	/** `resumption` keys the next resumption, once the agent sends a ticket for it. */
+	onOpen?(version: number, resumption: Uint8Array): void;
 	onMessage?(message: AppMessage): void;
 	onClose?(info: CloseInfo): void;
 }
 
 export class ConsoleConnection {
-	readonly #handshake: ConsoleHandshake;
+	readonly #handshake: ConsoleHandshake | ConsoleResume;
 	readonly #transport: ByteTransport;
 	readonly #events: ConnectionEvents;
 	readonly #decoder = new FrameDecoder();
@@ -46,8 +48,13 @@ export class ConsoleConnection {
 	#awaitingAnswer = false;
 	#closeInfo: CloseInfo | null = null;
 
-	constructor(input: ConsoleHandshakeInput, transport: ByteTransport, events: ConnectionEvents) {
-		this.#handshake = new ConsoleHandshake(input);
+	/** A full handshake on the one-time password, or a resumption (`ConsoleResume`). */
+	constructor(
+		input: ConsoleHandshakeInput | ConsoleResume,
+		transport: ByteTransport,
+		events: ConnectionEvents
+	) {
+		this.#handshake = 'password' in input ? new ConsoleHandshake(input) : input;
 		this.#transport = transport;
 		this.#events = events;
 	}
@@ -120,11 +127,17 @@ export class ConsoleConnection {
 				this.#transport.send(done.finished);
 				this.#channel = done.channel;
 				this.#to('open');
-				this.#events.onOpen?.(done.version);
+				this.#events.onOpen?.(done.version, done.resumption);
 			} catch (e) {
-				if (e instanceof ProtocolError && e.code === 'key-confirmation' && frame.kind !== 'alert') {
+				const handshake = this.#handshake;
+				if (
+					handshake instanceof ConsoleHandshake &&
+					e instanceof ProtocolError &&
+					e.code === 'key-confirmation' &&
+					frame.kind !== 'alert'
+				) {
 					this.#awaitingAnswer = true;
-					this.#transport.send(this.#handshake.abortFrame());
+					this.#transport.send(handshake.abortFrame());
 					return;
 				}
 				throw e;

@@ -25,7 +25,8 @@ export const PROTOCOL_ERROR_CODES = [
 	'invalid-share',
 	'retry-later',
 	'password-replaced',
-	'peer-alert'
+	'peer-alert',
+	'resume-refused'
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 

@@ -37,7 +37,10 @@ function prs(password: string) {
 	return utf8.encode(normalizePassword(password));
 }
 
-function handshakeFrame<T extends keyof typeof HANDSHAKE>(type: T, body: Body<T>): Uint8Array {
+export function handshakeFrame<T extends keyof typeof HANDSHAKE>(
+	type: T,
+	body: Body<T>
+): Uint8Array {
 	const entry = HANDSHAKE[type];
 	return encodeFrame(
 		{ kind: 'handshake', type: entry.id, epoch: 0, seq: 0 },
@@ -52,7 +55,7 @@ export function alertFrame(code: AlertCode, message: string, retryAfterMs = 0): 
 	);
 }
 
-function expectHandshake<T extends keyof typeof HANDSHAKE>(frame: Frame, type: T): Body<T> {
+export function expectHandshake<T extends keyof typeof HANDSHAKE>(frame: Frame, type: T): Body<T> {
 	if (frame.kind === 'alert') throw alertError(decode(alertBody, frame.payload));
 	const entry = HANDSHAKE[type];
 	if (frame.kind !== 'handshake' || frame.type !== entry.id) {
@@ -75,6 +78,8 @@ export function alertError(alert: Alert): ProtocolError {
 			return new ProtocolError('device-not-whitelisted', alert.message, detail);
 		case 'handshake-failed':
 			return new ProtocolError('key-confirmation', alert.message, detail);
+		case 'resume-refused':
+			return new ProtocolError('resume-refused', alert.message, detail);
 		case 'unknown-session':
 		case 'busy':
 		case 'protocol-error':
@@ -119,6 +124,8 @@ function isk(
 export interface Established {
 	channel: SecureChannel;
 	version: number;
+	/** Keys a later resumption (docs/protocol.md, "Resumption"); held in memory only. */
+	resumption: Uint8Array;
 }
 
 export interface ConsoleHandshakeInput {
@@ -228,7 +235,7 @@ export class ConsoleHandshake {
 			{ sessionId, send: secrets.consoleTraffic, receive: secrets.agentTraffic },
 			this.#in.channel
 		);
-		return { finished, channel, version: sh.version };
+		return { finished, channel, version: sh.version, resumption: secrets.resumption };
 	}
 }
 
@@ -260,6 +267,7 @@ export type AgentStep =
 			version: number;
 			technicianId: string;
 			deviceKey: Uint8Array;
+			resumption: Uint8Array;
 	  }
 	| { outcome: 'failed'; send: Uint8Array[]; error: ProtocolError };
 
@@ -404,7 +412,8 @@ export class AgentHandshake {
 			channel,
 			version: p.version,
 			technicianId: p.ch.technicianId,
-			deviceKey: p.ch.deviceKey
+			deviceKey: p.ch.deviceKey,
+			resumption: p.secrets.resumption
 		};
 	}
 }

@@ -33,6 +33,8 @@ export const consentScope = enumeration(['once', 'session'] as const);
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 const NAME = 255;
 const TEXT = 4096;
+/** Clipboard text, in UTF-8 bytes: larger text is refused before it is sent. */
+export const MAX_CLIPBOARD_BYTES = 65535;
 
 const screen = struct({ id: u8, name: str(64), width: u16, height: u16, primary: bool });
 
@@ -65,7 +67,17 @@ export const HANDSHAKE = {
 		signature: fixed(64),
 		confirm: fixed(32)
 	}),
-	'client-finished': m(0x03, 'console', { signature: fixed(64), confirm: fixed(32) })
+	'client-finished': m(0x03, 'console', { signature: fixed(64), confirm: fixed(32) }),
+	// Resumption after a dropped socket (docs/protocol.md, "Resumption"): a fresh ECDH P-256
+	// share, keyed with the resumption secret of the previous connection's key schedule.
+	'resume-hello': m(0x04, 'console', {
+		versions: list(u16, 8),
+		sessionId: fixed(16),
+		ticketId: fixed(16),
+		share: fixed(65)
+	}),
+	'resume-accept': m(0x05, 'agent', { version: u16, share: fixed(65), confirm: fixed(32) }),
+	'resume-finished': m(0x06, 'console', { signature: fixed(64), confirm: fixed(32) })
 } as const;
 
 export const ALERT_CODES = [
@@ -76,7 +88,8 @@ export const ALERT_CODES = [
 	'device-not-whitelisted',
 	'unknown-session',
 	'busy',
-	'protocol-error'
+	'protocol-error',
+	'resume-refused'
 ] as const;
 export type AlertCode = (typeof ALERT_CODES)[number];
 /** Sent in clear frames (kind 3): the only thing said to a peer whose keys are not confirmed. */
@@ -109,6 +122,8 @@ export const APPLICATION = {
 		screens: list(screen, 16),
 		codecs: list(str(64), 16)
 	}),
+	/** The agent allows a resumption: a handle for the secret both sides derived (never sent). */
+	'resume-ticket': m(0x11, 'agent', { ticketId: fixed(16), lifetimeMs: u32 }),
 	'consent-request': m(0x20, 'console', {
 		requestId: u32,
 		capability,
@@ -207,7 +222,7 @@ export const APPLICATION = {
 	'file-request': m(0x57, 'console', { transferId: u32, name: str(NAME) }),
 	chat: m(0x60, 'both', { messageId: u32, at: u64, text: str(TEXT) }),
 	'chat-ack': m(0x61, 'both', { messageId: u32 }),
-	clipboard: m(0x62, 'both', { text: str(65535) }),
+	clipboard: m(0x62, 'both', { text: str(MAX_CLIPBOARD_BYTES) }),
 	ping: m(0x70, 'both', { nonce: u32, sentAt: u64 }),
 	pong: m(0x71, 'both', { nonce: u32, sentAt: u64 }),
 	stats: m(0x72, 'agent', {

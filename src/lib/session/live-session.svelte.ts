@@ -1,12 +1,19 @@
 import { wrap, transfer, type Remote } from 'comlink';
 import { m } from '$lib/i18n';
-import type { Capability } from '$lib/protocol/messages';
-import type { StreamWorkerApi, InputResult } from '$workers/stream.worker';
+import { CAPABILITIES as CAPABILITY_ORDER, type Capability } from '$lib/protocol/messages';
+import type { StreamWorkerApi, InputResult, ClipboardResult } from '$workers/stream.worker';
 import StreamWorker from '$workers/stream.worker?worker';
 import type { ConsentState, ScreenRecordingState, SessionEvent } from '$workers/stream/events';
 import type { VideoStats } from '$workers/stream/video';
 import { SessionTransfers } from './transfers/transfers.svelte';
-import type { OpenSessionRequest, OpenSessionResult, SessionFailure, SessionInfo } from './types';
+import type {
+	OpenSessionRequest,
+	OpenSessionResult,
+	SessionFailure,
+	SessionFailureCode,
+	SessionInfo,
+	SessionSummary
+} from './types';
 
 export interface ConsentView {
 	state: ConsentState;
@@ -36,6 +43,12 @@ export interface LiveStats {
 	fps: number;
 }
 
+/** The relay link as the technician sees it: a drop, the attempts to resume, the way back. */
+export type LinkState =
+	| { state: 'open' }
+	| { state: 'reconnecting'; attempt: number; code: SessionFailureCode; since: number }
+	| { state: 'resumed'; attempt: number; at: number };
+
 /**
  * One live session, as the pages see it: state to read, intent methods to call. The stream
  * worker does the work; this class only mirrors its events into runes.
@@ -52,12 +65,18 @@ export class LiveSession {
 	);
 	#stats = $state.raw<LiveStats | null>(null);
 	#chat = $state.raw<ChatLine[]>([]);
-	#clipboard = $state.raw('');
+	#clipboard = $state.raw<{ text: string; at: number } | null>(null);
 	#closed = $state.raw<SessionFailure | null>(null);
 	#screenRecording = $state.raw<{ state: ScreenRecordingState; code?: string } | undefined>(
 		undefined
 	);
+	#link = $state.raw<LinkState>({ state: 'open' });
 	#lastPresented = 0;
+	#openedAt = 0;
+	#endedAt: number | null = null;
+	/** Capabilities the customer granted (verified), at any time of the session. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- read once, for the summary
+	readonly #used = new Set<Capability>();
 	/** File transfers both ways (issue 7); absent from the page on PHI instruments. */
 	readonly transfers = new SessionTransfers();
 
@@ -97,6 +116,9 @@ export class LiveSession {
 	get screenRecording() {
 		return this.#screenRecording;
 	}
+	get link() {
+		return this.#link;
+	}
 	get inControl() {
 		return this.#consent.control?.state === 'granted';
 	}
@@ -113,8 +135,10 @@ export class LiveSession {
 			transfer(events.port2, [events.port2]),
 			bridge ? transfer(bridge, [bridge.port]) : undefined
 		);
-		if (result.ok) this.#info = result.info;
-		else this.dispose();
+		if (result.ok) {
+			this.#info = result.info;
+			this.#openedAt = Date.now();
+		} else this.dispose();
 		return result;
 	}
 
@@ -126,6 +150,7 @@ export class LiveSession {
 				if (e.reason) view.reason = e.reason;
 				if (e.signature) view.signature = e.signature;
 				if (e.requestId !== undefined) view.requestId = e.requestId;
+				if (e.state === 'granted' && e.verified) this.#used.add(e.capability);
 				this.#consent = { ...this.#consent, [e.capability]: view };
 				return;
 			}
@@ -144,7 +169,7 @@ export class LiveSession {
 				);
 				return;
 			case 'clipboard':
-				this.#clipboard = e.text;
+				this.#clipboard = { text: e.text, at: e.at };
 				return;
 			case 'stats': {
 				const fps = e.video.presented - this.#lastPresented;
@@ -163,7 +188,16 @@ export class LiveSession {
 			case 'file-received':
 				this.transfers.onEvent(e);
 				return;
+			case 'connection':
+				if (e.state === 'lost')
+					this.#link = { state: 'reconnecting', attempt: 0, code: e.code, since: e.at };
+				else if (e.state === 'reconnecting' && this.#link.state === 'reconnecting')
+					this.#link = { ...this.#link, attempt: e.attempt };
+				else if (e.state === 'resumed')
+					this.#link = { state: 'resumed', attempt: e.attempt, at: e.at };
+				return;
 			case 'closed':
+				this.#endedAt ??= Date.now();
 				this.#closed = e.failure;
 				return;
 			case 'screen-recording':
@@ -212,6 +246,28 @@ export class LiveSession {
 			{ from: 'technician', messageId, text, at: Date.now(), delivered: false }
 		];
 	}
+	/** Clipboard text to the instrument: the worker refuses on PHI, without consent, too large. */
+	sendClipboard(text: string): Promise<ClipboardResult> {
+		return this.#api.clipboard(text);
+	}
+	/**
+	 * What the session amounted to, for the technician and for history: duration, capabilities
+	 * granted, files moved each way (verified transfers only) and their bytes.
+	 */
+	summary(now = this.#endedAt ?? Date.now()): SessionSummary {
+		const done = this.transfers.rows.filter((r) => r.state === 'done');
+		const up = done.filter((r) => r.direction === 'upload');
+		const down = done.filter((r) => r.direction === 'download');
+		const bytes = (rows: typeof done) => rows.reduce((n, r) => n + r.size, 0);
+		return {
+			durationMs: this.#openedAt ? Math.max(0, now - this.#openedAt) : 0,
+			capabilities: CAPABILITY_ORDER.filter((c) => this.#used.has(c)),
+			filesUp: up.length,
+			filesDown: down.length,
+			bytesUp: bytes(up),
+			bytesDown: bytes(down)
+		};
+	}
 	/** Offers a file to the instrument; the worker refuses without consent or on PHI. */
 	upload(file: File) {
 		return this.#api.upload(file);
@@ -236,6 +292,7 @@ export class LiveSession {
 		return this.#api.stats();
 	}
 	async end() {
+		this.#endedAt ??= Date.now();
 		await this.#api.end();
 		this.dispose();
 	}

@@ -57,3 +57,13 @@ export interface SessionInfo {
 
 export type OpenSessionResult =
 	{ ok: true; info: SessionInfo; version: number } | { ok: false; failure: SessionFailure };
+
+/** The end-of-session summary: shown to the technician and recorded once into history. */
+export interface SessionSummary {
+	durationMs: number;
+	capabilities: Capability[];
+	filesUp: number;
+	filesDown: number;
+	bytesUp: number;
+	bytesDown: number;
+}
