@@ -14,7 +14,7 @@ import {
 	screenRecordingKey,
 	type TimelineEntry
 } from '../src/lib/history/screen-recording';
-import { VideoPipeline } from './stream/video';
+import { MAX_DECODE_QUEUE, VideoPipeline } from './stream/video';
 
 /** A pause in the recording (turned off, then on) plays as at most this long. */
 const MAX_GAP_MS = 1000;
@@ -176,6 +176,12 @@ class ReplayPlayer {
 				const wait = (entry.at - this.positionMs) / this.#speed;
 				if (wait > 1) {
 					this.#timer = setTimeout(() => void run(), wait);
+					return;
+				}
+				// A recording has no key frame to ask for: never feed the decoder into a drop.
+				// Playback falls behind the clock meanwhile and catches up after.
+				if (this.video.backlog >= MAX_DECODE_QUEUE - 1) {
+					this.#timer = setTimeout(() => void run(), 4);
 					return;
 				}
 				this.#next++;

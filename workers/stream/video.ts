@@ -261,6 +261,11 @@ export class VideoPipeline {
 		this.#requestKeyFrame('decoder-error');
 	}
 
+	/** Chunks waiting in the decoder (a player that must not drop feeds below MAX_DECODE_QUEUE). */
+	get backlog(): number {
+		return this.#decoder?.decodeQueueSize ?? 0;
+	}
+
 	/** The pixels now on the canvas (diagnostics and tests: what the technician sees). */
 	pixels(x: number, y: number, w: number, h: number): Uint8ClampedArray {
 		return this.#ctx.getImageData(x, y, w, h).data;
