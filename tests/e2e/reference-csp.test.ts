@@ -80,6 +80,7 @@ describe('the Content Security Policy of the production build', () => {
 		await page.getByText('In control').waitFor();
 		await screen('live session');
 		await page.getByRole('button', { name: 'End session' }).click();
+		await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 		await page.getByText('The session has ended.').waitFor();
 		await screen('session ended');
 		await page.getByRole('link', { name: 'Instruments', exact: true }).click();

@@ -153,6 +153,7 @@ describe('the production build on the reference server (no MSW)', () => {
 
 			// End: the agent sees the session go, the history keeps it.
 			await page.getByRole('button', { name: 'End session' }).click();
+			await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 			await page.getByText('The session has ended.').first().waitFor({ timeout: 30_000 });
 			await expect.poll(async () => (await agent()).connected, { timeout: 10_000 }).toBe(false);
 			await expect

@@ -110,6 +110,7 @@ describe('the installable, updatable console (production build, reference server
 
 			// The session ends: the update is offered, and applied on the click (a reload).
 			await page.getByRole('button', { name: 'End session' }).click();
+			await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 			const apply = page.getByRole('button', { name: 'Update now' });
 			await apply.waitFor({ timeout: 10_000 });
 			await e2e.shot('pwa-2-update-offered');

@@ -53,6 +53,7 @@ describe('attacks through the assembled console (production build, reference ser
 		expect(await page.evaluate(() => '__xss' in window)).toBe(false);
 		await e2e.shot('security-hostile-names');
 		await page.getByRole('button', { name: 'End session' }).click();
+		await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 		expect(e2e.errors).toEqual([]);
 	});
 
@@ -74,6 +75,7 @@ describe('attacks through the assembled console (production build, reference ser
 		expect(await heapText(cdp)).toMatch(new RegExp(`${password}|${plain}`));
 
 		await page.getByRole('button', { name: 'End session' }).click();
+		await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 		await page.getByText('The session has ended.').waitFor();
 		await page.getByRole('link', { name: 'Instruments', exact: true }).click();
 		await page.getByRole('heading', { name: 'Instruments' }).waitFor();
