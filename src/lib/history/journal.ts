@@ -4,7 +4,14 @@
  * computed before the transaction opens, because awaiting WebCrypto inside one lets it commit.
  */
 import { GENESIS_HASH, checkChain, eventHash, type ChainCheck, type HistoryEvent } from './chain';
-import type { EventRow, HistoryDb, SessionRow, TransferRow } from './db';
+import {
+	withIndexKeys,
+	type EventRow,
+	type HistoryDb,
+	type SessionRow,
+	type TransferRow
+} from './db';
+import { announceSessionsChanged } from './notice';
 
 /** The last event written to a session; `seq: -1` before the first. */
 export interface ChainHead {
@@ -67,27 +74,30 @@ export async function appendEvent(
 	const tx = db.transaction(['sessions', 'events', 'outbox', 'transfers'], 'readwrite');
 	const sessions = tx.objectStore('sessions');
 	let pending: Promise<unknown>[] = [];
+	let technicianId = options.create?.technicianId ?? '';
 	try {
 		if (options.create) {
 			if (head.seq !== -1) throw new Refused('chain-conflict');
-			pending.push(sessions.add(options.create));
+			pending.push(sessions.add(withIndexKeys(options.create)));
 		} else {
 			const session = await sessions.get(sessionId);
 			if (!session) throw new Refused('unknown-session');
 			if (session.outcome !== 'open') throw new Refused('session-closed');
+			technicianId = session.technicianId;
 			const last = await tx
 				.objectStore('events')
 				.index('by-session-seq')
 				.openCursor(sessionRange(sessionId), 'prev');
 			if ((last?.value.seq ?? -1) !== head.seq || (last?.value.hash ?? GENESIS_HASH) !== head.hash)
 				throw new Refused('chain-conflict');
-			if (options.update) pending.push(sessions.put(options.update(session)));
+			if (options.update) pending.push(sessions.put(withIndexKeys(options.update(session))));
 		}
 		pending.push(tx.objectStore('events').add(row));
 		// The outbox row is the audit copy of this very event: sent later, in batches, by id.
 		pending.push(
 			tx.objectStore('outbox').put({
 				id: crypto.randomUUID(),
+				technicianId,
 				event: row,
 				attempts: 0,
 				nextAttemptAt: event.at
@@ -96,6 +106,8 @@ export async function appendEvent(
 		if (options.transfer) pending.push(tx.objectStore('transfers').put(options.transfer));
 		await Promise.all([...pending, tx.done]);
 		pending = [];
+		// Other tabs refresh their list when a session appears or its row changes.
+		if (options.create || options.update) announceSessionsChanged([sessionId]);
 		return { ok: true, head: { seq, hash: row.hash }, event: row };
 	} catch (error) {
 		try {

@@ -1,0 +1,164 @@
+/**
+ * The history list's queries: newest first, paged by an IDBCursor over the most selective index
+ * the filter allows (each compound with startedAt, so every index walks in date order), never
+ * loading all rows. The rest of the filter is a predicate applied while the cursor walks.
+ */
+import { unwrap } from 'idb';
+import type { Capability } from '$lib/protocol/messages';
+import type { HistoryDb, SessionOutcome, SessionRow } from './db';
+
+export interface HistoryFilter {
+	/** Free text: part of the instrument id, serial, site, technician, ticket or session id. */
+	text: string;
+	instrumentId: string;
+	serial: string;
+	site: string;
+	technicianId: string;
+	/** Epoch ms, inclusive; null for open-ended. */
+	from: number | null;
+	to: number | null;
+	outcome: SessionOutcome | '';
+	capability: Capability | '';
+}
+
+export const EMPTY_FILTER: HistoryFilter = {
+	text: '',
+	instrumentId: '',
+	serial: '',
+	site: '',
+	technicianId: '',
+	from: null,
+	to: null,
+	outcome: '',
+	capability: ''
+};
+
+/** Where a page ended: the index key and primary key of its last row. */
+export interface PagePosition {
+	key: IDBValidKey;
+	id: string;
+}
+
+export interface SessionPage {
+	rows: SessionRow[];
+	/** Null when the walk reached the end: there is nothing after these rows. */
+	next: PagePosition | null;
+}
+
+type IndexName =
+	| 'by-startedAt'
+	| 'by-serial'
+	| 'by-instrumentId'
+	| 'by-technicianId'
+	| 'by-site'
+	| 'by-capability'
+	| 'by-outcome';
+
+interface Plan {
+	index: IndexName;
+	lower: IDBValidKey;
+	upper: IDBValidKey;
+	/** The filters the index does not already apply. */
+	rest: (s: SessionRow) => boolean;
+	exact: boolean;
+}
+
+const trim = (s: string) => s.trim();
+
+/** Picks the driving index: an exact field beats capability and outcome, which beat dates. */
+export function plan(filter: HistoryFilter): Plan {
+	const from = filter.from ?? -Infinity;
+	const to = filter.to ?? Infinity;
+	const fields: [IndexName, string, (s: SessionRow) => string | undefined][] = [
+		['by-serial', trim(filter.serial), (s) => s.serial],
+		['by-instrumentId', trim(filter.instrumentId), (s) => s.instrumentId],
+		['by-technicianId', trim(filter.technicianId), (s) => s.technicianId],
+		['by-site', trim(filter.site), (s) => s.site],
+		['by-capability', filter.capability, () => undefined],
+		['by-outcome', filter.outcome, (s) => s.outcome]
+	];
+	const driving = fields.find(([, value]) => value !== '');
+	const checks: ((s: SessionRow) => boolean)[] = [];
+	for (const [index, value, read] of fields) {
+		if (value === '' || index === driving?.[0]) continue;
+		if (index === 'by-capability') checks.push((s) => s.capabilities.includes(value as Capability));
+		else checks.push((s) => read(s) === value);
+	}
+	const needle = filter.text.trim().toLocaleLowerCase();
+	if (needle) checks.push((s) => searchText(s).includes(needle));
+	const rest = (s: SessionRow) => checks.every((check) => check(s));
+	if (!driving)
+		return { index: 'by-startedAt', lower: from, upper: to, rest, exact: !checks.length };
+	const [index, value] = driving;
+	return { index, lower: [value, from], upper: [value, to], rest, exact: !checks.length };
+}
+
+function searchText(s: SessionRow): string {
+	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '']
+		.join('\n')
+		.toLocaleLowerCase();
+}
+
+/**
+ * Up to `limit` sessions matching `filter`, newest first, after `after` (the previous page's
+ * `next`). One cursor walk in one read transaction; the raw IDBRequest loop avoids a promise per
+ * step, which is most of the cost when a search skips thousands of rows.
+ */
+export function pageSessions(
+	db: HistoryDb,
+	filter: HistoryFilter,
+	after: PagePosition | null = null,
+	limit = 50
+): Promise<SessionPage> {
+	const p = plan(filter);
+	let upper = p.upper;
+	if (after) {
+		// Resuming: nothing newer than where the last page stopped (rows equal to it are skipped).
+		if (indexedDB.cmp(after.key, upper) < 0) upper = after.key;
+		if (indexedDB.cmp(p.lower, upper) > 0) return Promise.resolve({ rows: [], next: null });
+	}
+	const range = IDBKeyRange.bound(p.lower, upper);
+	const index = unwrap(db.transaction('sessions').store.index(p.index));
+	return new Promise((resolve, reject) => {
+		const rows: SessionRow[] = [];
+		const request = index.openCursor(range, 'prev');
+		request.onerror = () => reject(request.error ?? new Error('history cursor failed'));
+		request.onsuccess = () => {
+			const cursor = request.result;
+			if (!cursor) return resolve({ rows, next: null });
+			const id = cursor.primaryKey as string;
+			// Equal keys come in descending primary key order: those >= after.id were on a page.
+			const seen = after && indexedDB.cmp(cursor.key, after.key) === 0 && id >= after.id;
+			if (!seen) {
+				const row = cursor.value as SessionRow;
+				if (p.rest(row)) rows.push(row);
+				if (rows.length >= limit) return resolve({ rows, next: { key: cursor.key, id } });
+			}
+			cursor.continue();
+		};
+	});
+}
+
+/** The number of matches when an index alone answers the filter; null when only a walk would. */
+export async function countSessions(db: HistoryDb, filter: HistoryFilter): Promise<number | null> {
+	const p = plan(filter);
+	if (!p.exact) return null;
+	return db.countFromIndex('sessions', p.index, IDBKeyRange.bound(p.lower, p.upper));
+}
+
+/** Distinct values of a field for the filter's suggestions (at most `max`, in key order). */
+export async function distinctValues(
+	db: HistoryDb,
+	index: 'by-serial' | 'by-site' | 'by-technicianId' | 'by-instrumentId',
+	max = 200
+): Promise<string[]> {
+	const values: string[] = [];
+	const store = db.transaction('sessions').store.index(index);
+	// Jump past every key of a value at once: one step per distinct value, not per session.
+	for (let cursor = await store.openKeyCursor(); cursor && values.length < max;) {
+		const [value] = cursor.key as [string, number];
+		values.push(value);
+		cursor = await cursor.continue([value, Infinity]);
+	}
+	return values;
+}
