@@ -154,7 +154,7 @@ export function consentsOf(events: readonly EventRow[]): ConsentLine[] {
 			return {
 				seq: e.seq,
 				at: e.at,
-				capability: capText(d.capability),
+				capability: str(d.capability, '?'),
 				state,
 				scope: typeof d.scope === 'string' ? d.scope : null,
 				reason: typeof d.reason === 'string' ? d.reason : null,
