@@ -147,7 +147,7 @@ describe('the history page', () => {
 		const target = document.createElement('div');
 		document.body.append(target);
 		await page.viewport(1280, 900);
-		const app = mount(HistoryView, { target, props: { db, onpick: (s) => picked.push(s.id) } });
+		const app = mount(HistoryView, { target, props: { db, onpick: (s: SessionRow) => picked.push(s.id) } });
 		cleanups.push(
 			() => unmount(app),
 			() => target.remove()
