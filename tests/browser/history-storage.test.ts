@@ -83,6 +83,9 @@ describe('retention', () => {
 			.element(page.getByTestId('storage-status'))
 			.toHaveTextContent('Retention applied: 1 old sessions deleted.');
 		expect(panel.textContent).not.toContain('Storage is full');
+		await expect
+			.element(page.getByTestId('audit-unsent'))
+			.toHaveTextContent(`Audit trail: ${outboxBefore} events not yet sent to the broker.`);
 
 		expect(await db.get('sessions', old.sessionId)).toBeUndefined();
 		expect(await sessionEvents(db, old.sessionId)).toEqual([]);

@@ -101,8 +101,10 @@ function searchText(s: SessionRow): string {
 
 /**
  * Up to `limit` sessions matching `filter`, newest first, after `after` (the previous page's
- * `next`). One cursor walk in one read transaction; the raw IDBRequest loop avoids a promise per
- * step, which is most of the cost when a search skips thousands of rows.
+ * `next`), in one read transaction. Where the browser has `getAllRecords` (Chromium 141+) the
+ * walk reads records in growing chunks, one request each; elsewhere an IDBCursor steps through
+ * them with raw requests. Either way no promise per row: a search that skips thousands of rows
+ * is bound by how fast IndexedDB hands them over.
  */
 export function pageSessions(
 	db: HistoryDb,
@@ -117,8 +119,31 @@ export function pageSessions(
 		if (indexedDB.cmp(after.key, upper) < 0) upper = after.key;
 		if (indexedDB.cmp(p.lower, upper) > 0) return Promise.resolve({ rows: [], next: null });
 	}
-	const range = IDBKeyRange.bound(p.lower, upper);
 	const index = unwrap(db.transaction('sessions').store.index(p.index));
+	const walk = 'getAllRecords' in index ? byChunks : byCursor;
+	return walk(index as RecordsIndex, p, IDBKeyRange.bound(p.lower, upper), after, limit);
+}
+
+/** `IDBIndex.getAllRecords` (Chromium 141+), not yet in TypeScript's DOM types. */
+interface RecordsIndex extends IDBIndex {
+	getAllRecords(options: {
+		query: IDBKeyRange;
+		count: number;
+		direction: 'prev';
+	}): IDBRequest<{ key: IDBValidKey; primaryKey: IDBValidKey; value: SessionRow }[]>;
+}
+
+/** Whether a record at (key, id) was on an earlier page. */
+const seenBefore = (after: PagePosition | null, key: IDBValidKey, id: string) =>
+	!!after && indexedDB.cmp(key, after.key) === 0 && id >= after.id;
+
+function byCursor(
+	index: IDBIndex,
+	p: Plan,
+	range: IDBKeyRange,
+	after: PagePosition | null,
+	limit: number
+): Promise<SessionPage> {
 	return new Promise((resolve, reject) => {
 		const rows: SessionRow[] = [];
 		const request = index.openCursor(range, 'prev');
@@ -128,14 +153,51 @@ export function pageSessions(
 			if (!cursor) return resolve({ rows, next: null });
 			const id = cursor.primaryKey as string;
 			// Equal keys come in descending primary key order: those >= after.id were on a page.
-			const seen = after && indexedDB.cmp(cursor.key, after.key) === 0 && id >= after.id;
-			if (!seen) {
+			if (!seenBefore(after, cursor.key, id)) {
 				const row = cursor.value as SessionRow;
 				if (p.rest(row)) rows.push(row);
 				if (rows.length >= limit) return resolve({ rows, next: { key: cursor.key, id } });
 			}
 			cursor.continue();
 		};
+	});
+}
+
+async function byChunks(
+	index: RecordsIndex,
+	p: Plan,
+	range: IDBKeyRange,
+	after: PagePosition | null,
+	limit: number
+): Promise<SessionPage> {
+	const rows: SessionRow[] = [];
+	let position = after;
+	let query = range;
+	// An unfiltered walk needs exactly `limit` rows; a filtered one reads more, more each time.
+	let count = p.exact ? limit + 1 : 100;
+	for (;;) {
+		const records = await result(index.getAllRecords({ query, count, direction: 'prev' }));
+		let fresh = 0;
+		for (const record of records) {
+			const id = record.primaryKey as string;
+			if (seenBefore(position, record.key, id)) continue;
+			fresh++;
+			position = { key: record.key, id };
+			if (p.rest(record.value)) rows.push(record.value);
+			if (rows.length >= limit) return { rows, next: position };
+		}
+		if (records.length < count) return { rows, next: null };
+		// The next chunk starts at the last key read (inclusive: ties are skipped by id). A chunk
+		// of nothing new means more rows share one key than it holds: read a bigger one.
+		if (position) query = IDBKeyRange.bound(p.lower, position.key);
+		count = fresh === 0 || !p.exact ? Math.min(count * 2, 2000) : count;
+	}
+}
+
+function result<T>(request: IDBRequest<T>): Promise<T> {
+	return new Promise((resolve, reject) => {
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = () => reject(request.error ?? new Error('history read failed'));
 	});
 }
 
