@@ -113,6 +113,9 @@ describe('history list queries', () => {
 			{ from: mid, to: mid + 3 * DAY },
 			{ capability: 'file-transfer', site: 'Basel', from: mid },
 			{ text: 'inc-1' },
+			{ text: 'o' },
+			{ text: 'SN-3', site: 'Lyon' },
+			{ text: 'tech' },
 			{ text: 'RIVERSIDE', outcome: 'completed', to: mid },
 			{ technicianId: 'tech-1', capability: 'clipboard', outcome: 'open' },
 			{ serial: 'no-such-serial' }

@@ -5,7 +5,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDB, openDB } from 'idb';
 import { GENESIS_HASH, eventHash } from '$lib/history/chain';
-import { openHistoryDb, type EventRow, type HistoryDb } from '$lib/history/db';
+import {
+	openHistoryDb,
+	searchText,
+	trigrams,
+	withIndexKeys,
+	type EventRow,
+	type HistoryDb,
+	type SessionRow
+} from '$lib/history/db';
 import { verifySession } from '$lib/history/journal';
 import { HistoryRecorder } from '$lib/history/recorder';
 
@@ -89,7 +97,7 @@ describe('history schema migrations', () => {
 			'transfers'
 		]);
 		expect(await db.getAll('sessions')).toEqual(
-			fixtureSessions.map((s) => ({ ...s, capabilities: [], capabilityKeys: [] }))
+			fixtureSessions.map((s) => withIndexKeys({ ...s, capabilities: [] } as SessionRow))
 		);
 		expect((await db.getAll('events')).map(({ id: _id, ...e }) => e)).toEqual(fixtureEvents);
 		for (const s of fixtureSessions) expect(await verifySession(db, s.id)).toEqual({ ok: true });
@@ -248,7 +256,8 @@ describe('history schema migrations', () => {
 		expect(await db.getAll('sessions')).toEqual(
 			sessions.map((s) => ({
 				...s,
-				capabilityKeys: s.capabilities.map((c) => [c, s.startedAt])
+				capabilityKeys: s.capabilities.map((c) => [c, s.startedAt]),
+				searchGrams: trigrams(searchText(s as SessionRow))
 			}))
 		);
 		expect((await db.getAll('events')).map(({ id: _id, ...e }) => e)).toEqual(events);
@@ -273,6 +282,8 @@ describe('history schema migrations', () => {
 				(o) => o.event.sessionId
 			)
 		).toEqual(['a', 'c']);
+		// The trigram index finds a session by part of its site.
+		expect(await db.getAllKeysFromIndex('sessions', 'by-gram', 'osl')).toEqual(['b']);
 		await db.put('settings', 30, 'retentionDays');
 		expect(await db.get('settings', 'retentionDays')).toBe(30);
 	});

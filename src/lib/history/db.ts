@@ -38,17 +38,34 @@ export interface SessionRow {
 	 * multi-entry index on it lists the sessions that used a capability in date order.
 	 */
 	capabilityKeys?: [Capability, number][];
+	/** Every three-character slice of `searchText` (v3): free-text search finds candidates by index. */
+	searchGrams?: string[];
 	/** The reviewer's ticket number for the service report. */
 	ticket?: string;
 	/** The agent's pinned public key (b64u), to check consent signatures later (v3). */
 	agentKey?: string;
 }
 
+/** What free-text search looks in, lower case, one field per line. */
+export function searchText(s: SessionRow): string {
+	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '']
+		.join('\n')
+		.toLowerCase();
+}
+
+/** The distinct three-character slices of a text (none for a shorter one). */
+export function trigrams(text: string): string[] {
+	const grams = new Set<string>();
+	for (let i = 0; i + 3 <= text.length; i++) grams.add(text.slice(i, i + 3));
+	return [...grams];
+}
+
 /** The derived index fields of a session row, recomputed on every write of it. */
 export function withIndexKeys(session: SessionRow): SessionRow {
 	return {
 		...session,
-		capabilityKeys: session.capabilities.map((c): [Capability, number] => [c, session.startedAt])
+		capabilityKeys: session.capabilities.map((c): [Capability, number] => [c, session.startedAt]),
+		searchGrams: trigrams(searchText(session))
 	};
 }
 
@@ -111,6 +128,7 @@ export interface HistorySchema extends DBSchema {
 			'by-serial': [string, number];
 			'by-site': [string, number];
 			'by-capability': [string, number];
+			'by-gram': string;
 		};
 	};
 	events: {
@@ -176,7 +194,7 @@ async function toV2(db: HistoryDb, tx: UpgradeTx) {
 
 /**
  * Version 3: serial, site and capability indexes for the list's filters (each compound with
- * startedAt, so a filtered list pages in date order), the technician on every outbox row (audit
+ * startedAt, so a filtered list pages in date order), a trigram index for free-text search, the technician on every outbox row (audit
  * is sent only under its recorder's token) and a settings store.
  */
 async function toV3(db: HistoryDb, tx: UpgradeTx) {
@@ -184,6 +202,7 @@ async function toV3(db: HistoryDb, tx: UpgradeTx) {
 	sessions.createIndex('by-serial', ['serial', 'startedAt']);
 	sessions.createIndex('by-site', ['site', 'startedAt']);
 	sessions.createIndex('by-capability', 'capabilityKeys', { multiEntry: true });
+	sessions.createIndex('by-gram', 'searchGrams', { multiEntry: true });
 	db.createObjectStore('settings');
 	const owners = new Map<string, string>();
 	for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {

@@ -5,7 +5,7 @@
  */
 import { unwrap } from 'idb';
 import type { Capability } from '$lib/protocol/messages';
-import type { HistoryDb, SessionOutcome, SessionRow } from './db';
+import { searchText, trigrams, type HistoryDb, type SessionOutcome, type SessionRow } from './db';
 
 export interface HistoryFilter {
 	/** Free text: part of the instrument id, serial, site, technician, ticket or session id. */
@@ -37,6 +37,8 @@ export const EMPTY_FILTER: HistoryFilter = {
 export interface PagePosition {
 	key: IDBValidKey;
 	id: string;
+	/** Free-text search: the ids of the matches still to show, in order (found at page one). */
+	following?: string[];
 }
 
 export interface SessionPage {
@@ -61,6 +63,10 @@ interface Plan {
 	/** The filters the index does not already apply. */
 	rest: (s: SessionRow) => boolean;
 	exact: boolean;
+	/** Every filter at once, for candidates found through the trigram index. */
+	all: (s: SessionRow) => boolean;
+	/** The search text's trigrams: an index finds the sessions that hold them all. */
+	grams: string[];
 }
 
 const trim = (s: string) => s.trim();
@@ -84,19 +90,22 @@ export function plan(filter: HistoryFilter): Plan {
 		if (index === 'by-capability') checks.push((s) => s.capabilities.includes(value as Capability));
 		else checks.push((s) => read(s) === value);
 	}
-	const needle = filter.text.trim().toLocaleLowerCase();
+	const needle = filter.text.trim().toLowerCase();
 	if (needle) checks.push((s) => searchText(s).includes(needle));
 	const rest = (s: SessionRow) => checks.every((check) => check(s));
-	if (!driving)
-		return { index: 'by-startedAt', lower: from, upper: to, rest, exact: !checks.length };
-	const [index, value] = driving;
-	return { index, lower: [value, from], upper: [value, to], rest, exact: !checks.length };
-}
-
-function searchText(s: SessionRow): string {
-	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '']
-		.join('\n')
-		.toLocaleLowerCase();
+	const grams = trigrams(needle);
+	const base = { rest, exact: !checks.length, grams };
+	if (!driving) {
+		const all = (s: SessionRow) => s.startedAt >= from && s.startedAt <= to && rest(s);
+		return { ...base, index: 'by-startedAt', lower: from, upper: to, all };
+	}
+	const [index, value, read] = driving;
+	const own =
+		index === 'by-capability'
+			? (s: SessionRow) => s.capabilities.includes(value as Capability)
+			: (s: SessionRow) => read(s) === value;
+	const all = (s: SessionRow) => s.startedAt >= from && s.startedAt <= to && own(s) && rest(s);
+	return { ...base, index, lower: [value, from], upper: [value, to], all };
 }
 
 /**
@@ -113,6 +122,7 @@ export function pageSessions(
 	limit = 50
 ): Promise<SessionPage> {
 	const p = plan(filter);
+	if (p.grams.length) return byGrams(db, p, after, limit);
 	let upper = p.upper;
 	if (after) {
 		// Resuming: nothing newer than where the last page stopped (rows equal to it are skipped).
@@ -122,6 +132,54 @@ export function pageSessions(
 	const index = unwrap(db.transaction('sessions').store.index(p.index));
 	const walk = 'getAllRecords' in index ? byChunks : byCursor;
 	return walk(index as RecordsIndex, p, IDBKeyRange.bound(p.lower, upper), after, limit);
+}
+
+/** Above this many candidates, reading them one by one costs more than reading all rows. */
+const MAX_CANDIDATES = 2000;
+
+/**
+ * Free text of three characters or more: the rarest of its trigrams (counted by the index)
+ * names the candidates, which are read by id and checked against the whole filter. Every
+ * session whose text holds the needle holds each of its trigrams, so none is missed. The
+ * first page sorts all matches by date; later pages read the next ids it handed on.
+ */
+async function byGrams(
+	db: HistoryDb,
+	p: Plan,
+	after: PagePosition | null,
+	limit: number
+): Promise<SessionPage> {
+	const tx = db.transaction('sessions');
+	if (after?.following) {
+		// Later pages: the ids the first page found, read `limit` at a time.
+		const ids = after.following.slice(0, limit);
+		const rows = (await Promise.all(ids.map((id) => tx.store.get(id)))).filter(
+			(s): s is SessionRow => s !== undefined && p.all(s)
+		);
+		return gramPage(rows, after.following.slice(limit));
+	}
+	const grams = tx.store.index('by-gram');
+	const counts = await Promise.all(p.grams.map((g) => grams.count(g)));
+	const rarest = p.grams[counts.indexOf(Math.min(...counts))]!;
+	// A needle this common: one request for every row beats thousands of single reads.
+	const candidates =
+		Math.min(...counts) > MAX_CANDIDATES
+			? await tx.store.getAll()
+			: await Promise.all((await grams.getAllKeys(rarest)).map((id) => tx.store.get(id)));
+	const rows = candidates.filter((s): s is SessionRow => s !== undefined && p.all(s));
+	rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+	return gramPage(
+		rows.slice(0, limit),
+		rows.slice(limit).map((s) => s.id)
+	);
+}
+
+function gramPage(rows: SessionRow[], following: string[]): SessionPage {
+	const last = rows.at(-1);
+	return {
+		rows,
+		next: last && following.length ? { key: last.startedAt, id: last.id, following } : null
+	};
 }
 
 /** `IDBIndex.getAllRecords` (Chromium 141+), not yet in TypeScript's DOM types. */
