@@ -222,6 +222,16 @@ describe('the history page', () => {
 		);
 		await page.getByRole('button', { name: 'Clear filters' }).click();
 		await expect.element(count()).toHaveTextContent('10,000 sessions');
+		// A needle in 2,000 sessions: too common for the trigram path, walked in date order.
+		const broad = bruteForce(rows, { ...EMPTY_FILTER, text: 'tech-1' });
+		expect(broad.length).toBe(2000);
+		await page.getByLabelText('Search').fill('tech-1');
+		await expect.element(count()).toHaveTextContent('50 sessions shown, more as you scroll');
+		await expect
+			.poll(() => document.querySelector('[role=option]')?.id)
+			.toBe(`history-option-${broad[0]}`);
+		expect(await walk(db, { ...EMPTY_FILTER, text: 'tech-1' }, 300)).toEqual(broad);
+		await page.getByLabelText('Search').fill('');
 		await page.getByLabelText('Search').fill('INC-5400');
 		await expect.element(count()).toHaveTextContent('1 session');
 		await expect.element(page.getByTestId('history-live')).toHaveTextContent('1 session');

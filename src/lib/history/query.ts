@@ -115,27 +115,32 @@ export function plan(filter: HistoryFilter): Plan {
  * them with raw requests. Either way no promise per row: a search that skips thousands of rows
  * is bound by how fast IndexedDB hands them over.
  */
-export function pageSessions(
+export async function pageSessions(
 	db: HistoryDb,
 	filter: HistoryFilter,
 	after: PagePosition | null = null,
 	limit = 50
 ): Promise<SessionPage> {
 	const p = plan(filter);
-	if (p.grams.length) return byGrams(db, p, after, limit);
+	// Free text goes through the trigram index, unless page one found the needle too common:
+	// then it walks in date order (fills a page soon) and its positions carry no `following`.
+	if (p.grams.length && (after === null || after.following)) {
+		const page = await byGrams(db, p, after, limit);
+		if (page) return page;
+	}
 	let upper = p.upper;
 	if (after) {
 		// Resuming: nothing newer than where the last page stopped (rows equal to it are skipped).
 		if (indexedDB.cmp(after.key, upper) < 0) upper = after.key;
-		if (indexedDB.cmp(p.lower, upper) > 0) return Promise.resolve({ rows: [], next: null });
+		if (indexedDB.cmp(p.lower, upper) > 0) return { rows: [], next: null };
 	}
 	const index = unwrap(db.transaction('sessions').store.index(p.index));
 	const walk = 'getAllRecords' in index ? byChunks : byCursor;
 	return walk(index as RecordsIndex, p, IDBKeyRange.bound(p.lower, upper), after, limit);
 }
 
-/** Above this many candidates, reading them one by one costs more than reading all rows. */
-const MAX_CANDIDATES = 2000;
+/** Above this many candidates, a date-ordered walk fills a page sooner than reading them. */
+const MAX_CANDIDATES = 1000;
 
 /**
  * Free text of three characters or more: the rarest of its trigrams (counted by the index)
@@ -148,7 +153,7 @@ async function byGrams(
 	p: Plan,
 	after: PagePosition | null,
 	limit: number
-): Promise<SessionPage> {
+): Promise<SessionPage | null> {
 	const tx = db.transaction('sessions');
 	if (after?.following) {
 		// Later pages: the ids the first page found, read `limit` at a time.
@@ -160,12 +165,11 @@ async function byGrams(
 	}
 	const grams = tx.store.index('by-gram');
 	const counts = await Promise.all(p.grams.map((g) => grams.count(g)));
-	const rarest = p.grams[counts.indexOf(Math.min(...counts))]!;
-	// A needle this common: one request for every row beats thousands of single reads.
-	const candidates =
-		Math.min(...counts) > MAX_CANDIDATES
-			? await tx.store.getAll()
-			: await Promise.all((await grams.getAllKeys(rarest)).map((id) => tx.store.get(id)));
+	const fewest = Math.min(...counts);
+	if (fewest > MAX_CANDIDATES) return null;
+	const rarest = p.grams[counts.indexOf(fewest)]!;
+	const ids = await grams.getAllKeys(rarest);
+	const candidates = await Promise.all(ids.map((id) => tx.store.get(id)));
 	const rows = candidates.filter((s): s is SessionRow => s !== undefined && p.all(s));
 	rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 	return gramPage(
