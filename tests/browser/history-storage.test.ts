@@ -52,14 +52,17 @@ describe('retention', () => {
 		const { db } = await freshDb();
 		const old = await seedSession(db); // finished, 14 events, 2 files
 		const oldOpen = await seedSession(db, { open: true });
-		await db.put('recordings', {
+		// A variable, not a literal: main's RecordingRow adds `kind`, which this branch lacks.
+		const recording = {
 			sessionId: old.sessionId,
 			seq: 0,
+			kind: 'chunk' as const,
 			key: true,
 			timestamp: 0,
 			iv: new Uint8Array(12),
 			ciphertext: new Uint8Array(4)
-		});
+		};
+		await db.put('recordings', recording);
 		const recent: SessionRow = {
 			id: 'recent',
 			instrumentId: 'ins-1',

@@ -120,6 +120,12 @@ export function eventText(event: EventRow): string {
 			const s = summaryOf(event);
 			return m.history_event_summary({ duration: formatDuration((s?.durationMs ?? 0) / 1000) });
 		}
+		case 'screen-recording':
+			return d.state === 'on'
+				? m.history_event_recording_on()
+				: d.state === 'off'
+					? m.history_event_recording_off()
+					: m.history_event_recording_failed();
 		case 'disconnected':
 			return m.history_event_disconnected();
 		case 'reconnected':
