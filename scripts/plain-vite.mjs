@@ -40,6 +40,14 @@ export async function startPlainVite({ page, cacheName, headers = {} }) {
 			// worker imports one the scanner did not see.
 			optimizeDeps: { noDiscovery: true, include: [] },
 			worker: { format: 'es' },
+			// The app's own aliases, for suites that import app modules (history) as the app does.
+			resolve: {
+				alias: {
+					$lib: path.join(root, 'src/lib'),
+					$workers: path.join(root, 'workers'),
+					$mocks: path.join(root, 'mocks')
+				}
+			},
 			// No file watching: other people edit the tree while a run measures it.
 			server: { host: '127.0.0.1', port, strictPort: true, watch: null, headers }
 		});

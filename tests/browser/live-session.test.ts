@@ -212,6 +212,16 @@ describe('the live screen', () => {
 		expect(events.map((e) => e.type)).toEqual(
 			expect.arrayContaining(['consent-requested', 'consent-answered'])
 		);
+		// The session page's Verify checks the same proof against the key pinned on the row.
+		const { verifyWholeSession } = await import('$lib/history/verify');
+		const { base64urlEncode } = await import('$lib/protocol/base64url');
+		expect((await db.get('sessions', sessionId))?.agentKey).toBe(
+			base64urlEncode(agent.identity.publicKey)
+		);
+		expect(await verifyWholeSession(db, sessionId)).toMatchObject({
+			ok: true,
+			signatures: { valid: 1, unsigned: 0, 'no-key': 0, invalid: 0 }
+		});
 		await session.end();
 		await started.recording.end();
 		db.close();

@@ -10,6 +10,7 @@ import { brokerBaseUrl } from '$lib/config';
 import {
 	BROKER_API_METHODS,
 	brokerPath,
+	parseAuditResult,
 	parseBrokerError,
 	parseDeviceRegistered,
 	parseDeviceStatus,
@@ -22,6 +23,8 @@ import {
 	parseSessionCreated,
 	parseWebAuthnOptions,
 	MAX_INSTRUMENTS_LIMIT,
+	type AuditBatch,
+	type AuditResult,
 	type BrokerEndpoint,
 	type BrokerErrorCode,
 	type DeviceRegisteredResponse,
@@ -83,6 +86,7 @@ interface Call<T> {
 	query?: Record<string, string | number | undefined>;
 	body?: unknown;
 	auth?: boolean;
+	headers?: Record<string, string>;
 	parse: ((v: unknown) => Parsed<T>) | null;
 	/** The success statuses the endpoint defines. */
 	expect: number[];
@@ -273,6 +277,25 @@ export class BrokerClient {
 		});
 	}
 
+	/**
+	 * POST /api/v1/audit: one batch (1–500 events) under its Idempotency-Key, which the caller
+	 * keeps and sends unchanged with every retry of the same batch (Part 1, audit).
+	 */
+	audit(
+		batch: AuditBatch,
+		idempotencyKey: string,
+		signal?: AbortSignal
+	): Promise<BrokerResult<AuditResult>> {
+		return this.#call('audit', {
+			auth: true,
+			body: batch,
+			headers: { 'Idempotency-Key': idempotencyKey },
+			parse: parseAuditResult,
+			expect: [200],
+			signal
+		});
+	}
+
 	#keepToken(reply: BrokerResult<SecondFactorResponse>): BrokerResult<SignInOutcome> {
 		if (!reply.ok) return reply;
 		const value = reply.value;
@@ -291,7 +314,7 @@ export class BrokerClient {
 		for (const [name, value] of Object.entries(call.query ?? {})) {
 			if (value !== undefined) url.searchParams.set(name, String(value));
 		}
-		const headers: Record<string, string> = { Accept: 'application/json' };
+		const headers: Record<string, string> = { ...call.headers, Accept: 'application/json' };
 		if (call.body !== undefined) headers['Content-Type'] = 'application/json';
 		if (call.auth && token !== null) headers.Authorization = `Bearer ${token}`;
 		const timeout = AbortSignal.timeout(this.#timeoutMs);

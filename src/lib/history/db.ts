@@ -13,7 +13,7 @@ import {
 import type { Capability } from '$lib/protocol/messages';
 
 export const HISTORY_DB_NAME = 'benchside-history';
-export const HISTORY_VERSION = 2;
+export const HISTORY_VERSION = 3;
 
 export type SessionOutcome = 'completed' | 'failed' | 'interrupted' | 'open';
 
@@ -33,7 +33,40 @@ export interface SessionRow {
 	outcome: SessionOutcome;
 	/** Capabilities the customer granted at least once (added in v2). */
 	capabilities: Capability[];
+	/**
+	 * `[capability, startedAt]` per capability (added in v3), kept by `withIndexKeys`: a
+	 * multi-entry index on it lists the sessions that used a capability in date order.
+	 */
+	capabilityKeys?: [Capability, number][];
+	/** Every three-character slice of `searchText` (v3): free-text search finds candidates by index. */
+	searchGrams?: string[];
+	/** The reviewer's ticket number for the service report. */
 	ticket?: string;
+	/** The agent's pinned public key (b64u), to check consent signatures later (v3). */
+	agentKey?: string;
+}
+
+/** What free-text search looks in, lower case, one field per line. */
+export function searchText(s: SessionRow): string {
+	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '']
+		.join('\n')
+		.toLowerCase();
+}
+
+/** The distinct three-character slices of a text (none for a shorter one). */
+export function trigrams(text: string): string[] {
+	const grams = new Set<string>();
+	for (let i = 0; i + 3 <= text.length; i++) grams.add(text.slice(i, i + 3));
+	return [...grams];
+}
+
+/** The derived index fields of a session row, recomputed on every write of it. */
+export function withIndexKeys(session: SessionRow): SessionRow {
+	return {
+		...session,
+		capabilityKeys: session.capabilities.map((c): [Capability, number] => [c, session.startedAt]),
+		searchGrams: trigrams(searchText(session))
+	};
 }
 
 export interface EventRow {
@@ -80,6 +113,8 @@ export interface TransferRow {
 /** An audit event waiting to be sent to the broker; `id` doubles as the idempotency key. */
 export interface OutboxRow {
 	id: string;
+	/** Who recorded it: sent only under that technician's token (Part 1, audit; added in v3). */
+	technicianId: string;
 	event: Omit<EventRow, 'id'>;
 	attempts: number;
 	nextAttemptAt: number;
@@ -94,6 +129,10 @@ export interface HistorySchema extends DBSchema {
 			'by-instrumentId': [string, number];
 			'by-technicianId': [string, number];
 			'by-outcome': [string, number];
+			'by-serial': [string, number];
+			'by-site': [string, number];
+			'by-capability': [string, number];
+			'by-gram': string;
 		};
 	};
 	events: {
@@ -113,7 +152,12 @@ export interface HistorySchema extends DBSchema {
 	outbox: {
 		key: string;
 		value: OutboxRow;
-		indexes: { 'by-nextAttemptAt': number };
+		indexes: { 'by-nextAttemptAt': number; 'by-technician-due': [string, number] };
+	};
+	/** Small key-value settings of history itself (retention), added in v3. */
+	settings: {
+		key: string;
+		value: JsonValue;
 	};
 }
 
@@ -152,6 +196,31 @@ async function toV2(db: HistoryDb, tx: UpgradeTx) {
 	}
 }
 
+/**
+ * Version 3: serial, site and capability indexes for the list's filters (each compound with
+ * startedAt, so a filtered list pages in date order), a trigram index for free-text search, the technician on every outbox row (audit
+ * is sent only under its recorder's token) and a settings store.
+ */
+async function toV3(db: HistoryDb, tx: UpgradeTx) {
+	const sessions = tx.objectStore('sessions');
+	sessions.createIndex('by-serial', ['serial', 'startedAt']);
+	sessions.createIndex('by-site', ['site', 'startedAt']);
+	sessions.createIndex('by-capability', 'capabilityKeys', { multiEntry: true });
+	sessions.createIndex('by-gram', 'searchGrams', { multiEntry: true });
+	db.createObjectStore('settings');
+	const owners = new Map<string, string>();
+	for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {
+		owners.set(cursor.value.id, cursor.value.technicianId);
+		await cursor.update(withIndexKeys(cursor.value));
+	}
+	const outbox = tx.objectStore('outbox');
+	outbox.createIndex('by-technician-due', ['technicianId', 'nextAttemptAt']);
+	for (let cursor = await outbox.openCursor(); cursor; cursor = await cursor.continue()) {
+		const technicianId = owners.get(cursor.value.event.sessionId) ?? '';
+		await cursor.update({ ...cursor.value, technicianId });
+	}
+}
+
 /** Opens (and migrates) the history database; `version` below the current one is for tests. */
 export function openHistoryDb(
 	name = HISTORY_DB_NAME,
@@ -160,7 +229,9 @@ export function openHistoryDb(
 	const opening: Promise<HistoryDb> = openDB<HistorySchema>(name, version, {
 		async upgrade(db, oldVersion, newVersion, tx) {
 			if (oldVersion < 1) toV1(db);
-			if (oldVersion < 2 && (newVersion ?? HISTORY_VERSION) >= 2) await toV2(db, tx);
+			const target = newVersion ?? HISTORY_VERSION;
+			if (oldVersion < 2 && target >= 2) await toV2(db, tx);
+			if (oldVersion < 3 && target >= 3) await toV3(db, tx);
 		},
 		blocking() {
 			// Another tab needs a newer schema: step aside rather than block its upgrade.

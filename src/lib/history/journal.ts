@@ -3,8 +3,23 @@
  * and any change to the session (or a transfer) commit together or not at all. The hash is
  * computed before the transaction opens, because awaiting WebCrypto inside one lets it commit.
  */
-import { GENESIS_HASH, checkChain, eventHash, type ChainCheck, type HistoryEvent } from './chain';
-import type { EventRow, HistoryDb, SessionRow, TransferRow } from './db';
+import { unwrap } from 'idb';
+import {
+	GENESIS_HASH,
+	checkChain,
+	eventHash,
+	eventHashSync,
+	type ChainCheck,
+	type HistoryEvent
+} from './chain';
+import {
+	withIndexKeys,
+	type EventRow,
+	type HistoryDb,
+	type SessionRow,
+	type TransferRow
+} from './db';
+import { announceSessionsChanged } from './notice';
 
 /** The last event written to a session; `seq: -1` before the first. */
 export interface ChainHead {
@@ -67,27 +82,30 @@ export async function appendEvent(
 	const tx = db.transaction(['sessions', 'events', 'outbox', 'transfers'], 'readwrite');
 	const sessions = tx.objectStore('sessions');
 	let pending: Promise<unknown>[] = [];
+	let technicianId = options.create?.technicianId ?? '';
 	try {
 		if (options.create) {
 			if (head.seq !== -1) throw new Refused('chain-conflict');
-			pending.push(sessions.add(options.create));
+			pending.push(sessions.add(withIndexKeys(options.create)));
 		} else {
 			const session = await sessions.get(sessionId);
 			if (!session) throw new Refused('unknown-session');
 			if (session.outcome !== 'open') throw new Refused('session-closed');
+			technicianId = session.technicianId;
 			const last = await tx
 				.objectStore('events')
 				.index('by-session-seq')
 				.openCursor(sessionRange(sessionId), 'prev');
 			if ((last?.value.seq ?? -1) !== head.seq || (last?.value.hash ?? GENESIS_HASH) !== head.hash)
 				throw new Refused('chain-conflict');
-			if (options.update) pending.push(sessions.put(options.update(session)));
+			if (options.update) pending.push(sessions.put(withIndexKeys(options.update(session))));
 		}
 		pending.push(tx.objectStore('events').add(row));
 		// The outbox row is the audit copy of this very event: sent later, in batches, by id.
 		pending.push(
 			tx.objectStore('outbox').put({
 				id: crypto.randomUUID(),
+				technicianId,
 				event: row,
 				attempts: 0,
 				nextAttemptAt: event.at
@@ -96,6 +114,8 @@ export async function appendEvent(
 		if (options.transfer) pending.push(tx.objectStore('transfers').put(options.transfer));
 		await Promise.all([...pending, tx.done]);
 		pending = [];
+		// Other tabs refresh their list when a session appears or its row changes.
+		if (options.create || options.update) announceSessionsChanged([sessionId]);
 		return { ok: true, head: { seq, hash: row.hash }, event: row };
 	} catch (error) {
 		try {
@@ -128,4 +148,110 @@ export function sessionEvents(db: HistoryDb, sessionId: string): Promise<EventRo
 /** Recomputes a session's chain and says where it first breaks. */
 export async function verifySession(db: HistoryDb, sessionId: string): Promise<ChainCheck> {
 	return checkChain(await sessionEvents(db, sessionId));
+}
+
+/** Events for one session, appended after `head` in a batch. */
+export interface BatchItem {
+	sessionId: string;
+	head: ChainHead;
+	events: (HistoryEvent & { at: number })[];
+	/** Creates the session with its first events (head must be EMPTY_HEAD). */
+	create?: SessionRow;
+}
+
+export type BatchResult = { ok: true; heads: ChainHead[] } | WriteFailure;
+
+function chainRows(item: BatchItem): EventRow[] {
+	const rows: EventRow[] = [];
+	let prev = item.head.hash;
+	for (const [i, event] of item.events.entries()) {
+		const chained = {
+			sessionId: item.sessionId,
+			seq: item.head.seq + 1 + i,
+			at: event.at,
+			type: event.type,
+			data: event.data
+		};
+		const hash = eventHashSync(prev, chained);
+		rows.push({ ...chained, prevHash: prev, hash });
+		prev = hash;
+	}
+	return rows;
+}
+
+/**
+ * Many events of one or more sessions in ONE transaction (imports, bulk writers, the bench):
+ * the same chain, the same checks on each session's head, and by default an outbox row per
+ * event; all of it commits or none. Live sessions use `appendEvent`, one event as it happens.
+ */
+export async function appendBatch(
+	db: HistoryDb,
+	items: BatchItem[],
+	options: { outbox?: boolean } = {}
+): Promise<BatchResult> {
+	const rows = items.map(chainRows);
+	// Relaxed durability: a batch is rebuilt from its source if the OS loses the last writes;
+	// strict flushing per transaction costs more than the writes themselves.
+	const tx = db.transaction(['sessions', 'events', 'outbox'], 'readwrite', {
+		durability: 'relaxed'
+	});
+	const sessions = tx.objectStore('sessions');
+	const events = tx.objectStore('events');
+	// Thousands of puts: raw requests, no promise per row; a failed one fails tx.done.
+	const rawEvents = unwrap(events);
+	const rawOutbox = unwrap(tx.objectStore('outbox'));
+	let pending: Promise<unknown>[] = [];
+	const changed: string[] = [];
+	try {
+		for (const [i, item] of items.entries()) {
+			let technicianId: string;
+			if (item.create) {
+				if (item.head.seq !== -1) throw new Refused('chain-conflict');
+				pending.push(sessions.add(withIndexKeys(item.create)));
+				technicianId = item.create.technicianId;
+				changed.push(item.sessionId);
+			} else {
+				const session = await sessions.get(item.sessionId);
+				if (!session) throw new Refused('unknown-session');
+				if (session.outcome !== 'open') throw new Refused('session-closed');
+				const last = await events
+					.index('by-session-seq')
+					.openCursor(sessionRange(item.sessionId), 'prev');
+				const seq = last?.value.seq ?? -1;
+				if (seq !== item.head.seq || (last?.value.hash ?? GENESIS_HASH) !== item.head.hash)
+					throw new Refused('chain-conflict');
+				technicianId = session.technicianId;
+			}
+			for (const row of rows[i]!) {
+				rawEvents.add(row);
+				if (options.outbox !== false)
+					rawOutbox.put({
+						id: crypto.randomUUID(),
+						technicianId,
+						event: row,
+						attempts: 0,
+						nextAttemptAt: row.at
+					});
+			}
+		}
+		await Promise.all([...pending, tx.done]);
+		pending = [];
+		if (changed.length) announceSessionsChanged(changed.length > 50 ? null : changed);
+		return {
+			ok: true,
+			heads: items.map((item, i) => {
+				const last = rows[i]!.at(-1);
+				return last ? { seq: last.seq, hash: last.hash } : item.head;
+			})
+		};
+	} catch (error) {
+		try {
+			tx.abort();
+		} catch {
+			// Already aborted by the browser.
+		}
+		for (const p of pending) p.catch(() => {});
+		tx.done.catch(() => {});
+		return failure(error);
+	}
 }

@@ -4,6 +4,7 @@
  * every consent transition and chat line is seen once, when it happens, at no idle cost.
  */
 import { untrack } from 'svelte';
+import { base64urlEncode } from '$lib/protocol/base64url';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
 import type { ConsentView, LinkState, LiveSession } from '$lib/session/live-session.svelte';
 import type {
@@ -18,7 +19,12 @@ import { HistoryRecorder } from './recorder';
 
 /** What is read of a `LiveSession` (structural, so a test can stand in for one). */
 export interface RecordableSession {
-	readonly request: { sessionIdText: string; instrumentId: string; technicianId: string };
+	readonly request: {
+		sessionIdText: string;
+		instrumentId: string;
+		technicianId: string;
+		pinnedAgentKey?: Uint8Array;
+	};
 	readonly info: SessionInfo | null;
 	readonly consent: Partial<Record<Capability, RecordableConsent>>;
 	readonly chat: readonly { from: 'technician' | 'customer'; messageId: number; text: string }[];
@@ -70,7 +76,8 @@ export async function recordLiveSession(
 			technicianId: request.technicianId,
 			serial: meta.serial,
 			site: meta.site,
-			...(meta.ticket ? { ticket: meta.ticket } : {})
+			...(meta.ticket ? { ticket: meta.ticket } : {}),
+			...(request.pinnedAgentKey ? { agentKey: base64urlEncode(request.pinnedAgentKey) } : {})
 		},
 		meta.now
 	);

@@ -23,6 +23,8 @@ export interface SessionMeta {
 	site: string;
 	technicianId: string;
 	ticket?: string;
+	/** The agent's pinned public key (b64u), kept so Verify can check consent signatures. */
+	agentKey?: string;
 }
 
 /** While a tab records a session it holds this Web Lock; other tabs see the session as live. */

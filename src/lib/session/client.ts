@@ -1,5 +1,6 @@
 import { dev } from '$app/environment';
 import { openHistoryDb } from '$lib/history/db';
+import { reportQuotaExceeded } from '$lib/history/quota';
 import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-session.svelte';
 import { LiveSession } from './live-session.svelte';
 import type { OpenSessionRequest, OpenSessionResult } from './types';
@@ -56,7 +57,10 @@ async function startRecording(session: LiveSession, req: OpenSessionRequest) {
 			db,
 			serial: req.record?.serial ?? '',
 			site: req.record?.site ?? '',
-			onError: (failure) => console.warn('[benchside] history write failed', failure)
+			onError: (failure) => {
+				console.warn('[benchside] history write failed', failure);
+				if (failure.code === 'quota') reportQuotaExceeded();
+			}
 		});
 		return started.ok ? started.recording : null;
 	} catch (error) {

@@ -1,0 +1,144 @@
+/**
+ * Storage care and two tabs, with real IndexedDB and BroadcastChannel: retention deletes old
+ * finished sessions whole (events, files, recordings) and never an open one or an unsent audit
+ * row; a second list (another tab) refreshes when sessions change; a refused write is announced.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { page } from 'vitest/browser';
+import { mount, unmount } from 'svelte';
+import { deleteDB } from 'idb';
+import '../../src/app.css';
+import { openHistoryDb, withIndexKeys, type HistoryDb, type SessionRow } from '$lib/history/db';
+import { sessionEvents } from '$lib/history/journal';
+import { reportQuotaExceeded } from '$lib/history/quota';
+import { HistoryRecorder } from '$lib/history/recorder';
+import { applyRetention } from '$lib/history/retention';
+import HistoryView from '$lib/history/ui/HistoryView.svelte';
+import StoragePanel from '$lib/history/ui/StoragePanel.svelte';
+import { START, seedSession } from './history/seed';
+
+const opened: { name: string; db: HistoryDb }[] = [];
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+	for (const c of cleanups.splice(0)) await c();
+	for (const { name, db } of opened.splice(0)) {
+		db.close();
+		await deleteDB(name);
+	}
+});
+
+async function freshDb(): Promise<{ name: string; db: HistoryDb }> {
+	const name = `history-storage-${crypto.randomUUID()}`;
+	const db = await openHistoryDb(name);
+	opened.push({ name, db });
+	return { name, db };
+}
+
+function place<P extends Record<string, unknown>>(component: never, props: P): HTMLElement {
+	const target = document.createElement('div');
+	document.body.append(target);
+	const app = mount(component, { target, props: props as never });
+	cleanups.push(
+		() => unmount(app),
+		() => target.remove()
+	);
+	return target;
+}
+
+const DAY = 86_400_000;
+
+describe('retention', () => {
+	it('deletes old finished sessions whole, never an open one or unsent audit rows', async () => {
+		const { db } = await freshDb();
+		const old = await seedSession(db); // finished, 14 events, 2 files
+		const oldOpen = await seedSession(db, { open: true });
+		// A variable, not a literal: main's RecordingRow adds `kind`, which this branch lacks.
+		const recording = {
+			sessionId: old.sessionId,
+			seq: 0,
+			kind: 'chunk' as const,
+			key: true,
+			timestamp: 0,
+			iv: new Uint8Array(12),
+			ciphertext: new Uint8Array(4)
+		};
+		await db.put('recordings', recording);
+		const recent: SessionRow = {
+			id: 'recent',
+			instrumentId: 'ins-1',
+			serial: 'S',
+			site: 'Lyon',
+			technicianId: 't',
+			startedAt: START + 80 * DAY,
+			endedAt: START + 80 * DAY + 1000,
+			outcome: 'completed',
+			capabilities: []
+		};
+		await db.put('sessions', withIndexKeys(recent));
+		const outboxBefore = await db.count('outbox');
+
+		const now = () => START + 100 * DAY;
+		const panel = place(StoragePanel as never, { db, now });
+		await expect.element(page.getByTestId('storage-usage')).toHaveTextContent(/used of .* \(/);
+		await page.getByLabelText('Keep sessions for').selectOptions('30 days');
+		await page.getByRole('button', { name: 'Apply' }).click();
+		await expect
+			.element(page.getByTestId('storage-status'))
+			.toHaveTextContent('Retention applied: 1 old sessions deleted.');
+		expect(panel.textContent).not.toContain('Storage is full');
+		await expect
+			.element(page.getByTestId('audit-unsent'))
+			.toHaveTextContent(`Audit trail: ${outboxBefore} events not yet sent to the broker.`);
+
+		expect(await db.get('sessions', old.sessionId)).toBeUndefined();
+		expect(await sessionEvents(db, old.sessionId)).toEqual([]);
+		expect((await db.getAll('transfers')).some((t) => t.sessionId === old.sessionId)).toBe(false);
+		expect(await db.count('recordings')).toBe(0);
+		expect((await db.get('sessions', oldOpen.sessionId))?.outcome).toBe('open');
+		expect((await sessionEvents(db, oldOpen.sessionId)).length).toBe(10);
+		expect(await db.get('sessions', 'recent')).toBeDefined();
+		// The broker has not acknowledged these yet: they stay until it does.
+		expect(await db.count('outbox')).toBe(outboxBefore);
+		expect(await db.get('settings', 'retentionDays')).toBe(30);
+		// Nothing more is old enough.
+		expect(await applyRetention(db, 30, now())).toEqual([]);
+	});
+});
+
+describe('two tabs', () => {
+	it('refreshes the other list when sessions change, and both show a refused write', async () => {
+		const { db, name } = await freshDb();
+		await seedSession(db);
+		// The second "tab" has its own connection to the same database.
+		const other = await openHistoryDb(name);
+		cleanups.push(() => other.close());
+		const a = place(HistoryView as never, { db, onpick: () => {} });
+		const b = place(HistoryView as never, { db: other, onpick: () => {} });
+		const countOf = (el: HTMLElement) =>
+			el.querySelector('[data-testid=history-count]')?.textContent;
+		await expect.poll(() => countOf(a)).toBe('1 session');
+		await expect.poll(() => countOf(b)).toBe('1 session');
+
+		const started = await HistoryRecorder.start(db, {
+			sessionId: 'new-one',
+			instrumentId: 'ins-9',
+			serial: 'NEW-1',
+			site: 'Oslo',
+			technicianId: 't'
+		});
+		if (!started.ok) throw new Error(started.code);
+		await expect.poll(() => countOf(b)).toBe('2 sessions');
+		await expect.poll(() => countOf(a)).toBe('2 sessions');
+		await expect.poll(() => b.querySelector('[role=option] .name')?.textContent).toBe('NEW-1');
+
+		reportQuotaExceeded(START);
+		await expect
+			.poll(() => a.querySelector('[data-testid=quota-alert]')?.textContent)
+			.toContain('Storage is full');
+		await expect
+			.poll(() => b.querySelector('[data-testid=quota-alert]')?.textContent)
+			.toContain('Nothing half-written was kept');
+		await page.viewport(1280, 1600);
+		await page.screenshot({ path: '../e2e/screenshots/browser-history-storage.png' });
+	});
+});

@@ -1,0 +1,135 @@
+/**
+ * Session history in the production build, signed out, as a reviewer meets it: the list,
+ * search, a session and Verify; then, with the network cut, the same pages still work (their
+ * code is loaded and the data is this device's IndexedDB; reloading offline is the PWA's part).
+ */
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './browser';
+
+/** Writes two sessions with real hash chains straight into the app's database (schema v3). */
+function seed(): Promise<string[]> {
+	const canonical = (v: unknown): string => {
+		if (v === null || typeof v !== 'object') return JSON.stringify(v);
+		if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+		const o = v as Record<string, unknown>;
+		return `{${Object.keys(o)
+			.sort()
+			.map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+			.join(',')}}`;
+	};
+	const hex = (b: ArrayBuffer) =>
+		[...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+	const bytes = (h: string) => new Uint8Array(h.match(/../g)!.map((x) => parseInt(x, 16)));
+	const grams = (t: string) => [
+		...new Set(Array.from({ length: Math.max(0, t.length - 2) }, (_, i) => t.slice(i, i + 3)))
+	];
+	return new Promise((resolve, reject) => {
+		const open = indexedDB.open('benchside-history');
+		open.onerror = () => reject(new Error(`open: ${String(open.error)}`));
+		open.onsuccess = async () => {
+			const db = open.result;
+			const ids: string[] = [];
+			const rows: { session: Record<string, unknown>; events: Record<string, unknown>[] }[] = [];
+			for (const [n, site] of [
+				[0, 'CHU Lyon'],
+				[1, 'Zentrallabor Basel']
+			] as const) {
+				const id = `AAAAAAAAAAAAAAAAAAAA${n}w`;
+				const startedAt = Date.UTC(2026, 10, 20 + n, 9);
+				const session = {
+					id,
+					instrumentId: `ins-33${n}7`,
+					serial: `CX5-17-004${n}`,
+					site,
+					technicianId: 'tech-0001',
+					startedAt,
+					endedAt: startedAt + 6000,
+					outcome: 'completed',
+					capabilities: ['view'],
+					capabilityKeys: [['view', startedAt]]
+				};
+				const text = [id, session.instrumentId, session.serial, site, 'tech-0001', '']
+					.join('\n')
+					.toLowerCase();
+				const events: Record<string, unknown>[] = [];
+				let prev = '0'.repeat(64);
+				const list = [
+					{ type: 'connect-attempt', data: { attempt: 1 } },
+					{ type: 'chat', data: { from: 'customer', messageId: 1, text: `Hello from ${site}` } },
+					{ type: 'end', data: { outcome: 'completed', code: null } }
+				];
+				for (const [seq, e] of list.entries()) {
+					const chained = {
+						sessionId: id,
+						seq,
+						at: startedAt + seq * 3000,
+						type: e.type,
+						data: e.data
+					};
+					const body = new TextEncoder().encode(canonical(chained));
+					const input = new Uint8Array(32 + body.length);
+					input.set(bytes(prev));
+					input.set(body, 32);
+					const hash = hex(await crypto.subtle.digest('SHA-256', input));
+					events.push({ ...chained, prevHash: prev, hash });
+					prev = hash;
+				}
+				rows.push({ session: { ...session, searchGrams: grams(text) }, events });
+				ids.push(id);
+			}
+			const tx = db.transaction(['sessions', 'events'], 'readwrite');
+			for (const r of rows) {
+				tx.objectStore('sessions').put(r.session);
+				for (const e of r.events) tx.objectStore('events').add(e);
+			}
+			tx.oncomplete = () => {
+				db.close();
+				resolve(ids);
+			};
+			tx.onerror = (e) =>
+				reject(new Error(`write: ${String(tx.error)} ${String((e.target as IDBRequest).error)}`));
+		};
+	});
+}
+
+describe('session history in the production build', () => {
+	const e2e = useBrowser();
+
+	it('lists, searches, opens and verifies signed out, and keeps working offline', async () => {
+		const { page, context } = e2e;
+		await page.goto(`${e2e.url}/history`);
+		await page.getByRole('heading', { name: 'Session history' }).waitFor();
+		expect(page.url()).toBe(`${e2e.url}/history`);
+		await page.getByText('No session has been recorded on this device yet.').waitFor();
+		expect(await page.getByRole('link', { name: 'History' }).getAttribute('aria-current')).toBe(
+			'page'
+		);
+
+		const ids = await page.evaluate(seed);
+		await page.reload();
+		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+		await page.getByLabel('Search').fill('lyon');
+		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		await e2e.shot('history-list');
+		await page.getByRole('listbox').focus();
+		await page.keyboard.press('Enter');
+		await page.getByRole('heading', { name: 'Session on CX5-17-0040' }).waitFor();
+		expect(page.url()).toBe(`${e2e.url}/history/${ids[0]}`);
+		await page.getByRole('button', { name: 'Verify' }).click();
+		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
+
+		// No network from here on.
+		await context.setOffline(true);
+		await page.getByRole('link', { name: 'Back to history' }).click();
+		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+		await page.getByLabel('Search').fill('basel');
+		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		await page.locator('[role=option]').click();
+		await page.getByRole('heading', { name: 'Session on CX5-17-0041' }).waitFor();
+		await page.getByRole('button', { name: 'Verify' }).click();
+		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
+		expect(await page.getByText('Customer: Hello from Zentrallabor Basel').count()).toBe(1);
+		await e2e.shot('history-session-offline');
+		expect(e2e.errors).toEqual([]);
+	});
+});
