@@ -10,6 +10,7 @@ import { sessionEvents, verifySession } from '$lib/history/journal';
 import {
 	recordLiveSession,
 	type RecordableConsent,
+	type RecordableTransfer,
 	type RecordableSession
 } from '$lib/history/record-live-session.svelte';
 import { base64urlEncode } from '$lib/protocol/base64url';
@@ -22,6 +23,7 @@ class StandIn implements RecordableSession {
 	consent = $state.raw<Partial<Record<Capability, RecordableConsent>>>({});
 	chat = $state.raw<{ from: 'technician' | 'customer'; messageId: number; text: string }[]>([]);
 	closed = $state.raw<SessionFailure | null>(null);
+	transfers = $state.raw<{ rows: RecordableTransfer[] }>({ rows: [] });
 }
 
 let db: HistoryDb;
@@ -101,6 +103,49 @@ describe('recording a live session', () => {
 		step(() => (session.chat = [...session.chat, { from: 'customer', messageId: 2, text: 'x' }]));
 		await recording.settled();
 		expect(await sessionEvents(db, 'live-1')).toHaveLength(10);
+	});
+
+	it('records each file once its fate is known, with its SHA-256, in the transfers store too', async () => {
+		const { session, recording } = await setUp();
+		const flushed = (rows: RecordableTransfer[]) => {
+			session.transfers = { rows };
+			flushSync();
+		};
+		const sha = 'ab'.repeat(32);
+		const up = { id: 1, direction: 'upload' as const, name: 'log.txt', size: 7, state: 'sending' };
+		const down = {
+			id: 2,
+			direction: 'download' as const,
+			name: 'cal.csv',
+			size: 9,
+			state: 'receiving'
+		};
+		flushed([up, down]); // on their way: nothing written yet
+		flushed([{ ...up, state: 'done', sha256: sha }, down]);
+		flushed([
+			{ ...up, state: 'done', sha256: sha },
+			{ ...down, state: 'cancelled' }
+		]);
+		flushed([
+			{ ...up, state: 'done', sha256: sha },
+			{ ...down, state: 'cancelled' }
+		]); // again: once
+		await recording.settled();
+		const files = (await sessionEvents(db, 'live-1')).filter((e) => e.type === 'file');
+		expect(files.map((e) => e.data)).toEqual([
+			{ transferId: 1, direction: 'upload', name: 'log.txt', size: 7, sha256: sha, state: 'done' },
+			{
+				transferId: 2,
+				direction: 'download',
+				name: 'cal.csv',
+				size: 9,
+				sha256: '',
+				state: 'cancelled'
+			}
+		]);
+		expect(await db.get('transfers', ['live-1', 1])).toMatchObject({ sha256: sha, state: 'done' });
+		await recording.end();
+		expect(await verifySession(db, 'live-1')).toEqual({ ok: true });
 	});
 
 	it('records a failed open as a connect failure that ends the session', async () => {

@@ -3,7 +3,8 @@
  * against the reference server, in a second engine: Debian's Firefox ESR, driven by
  * puppeteer-core over WebDriver BiDi (Playwright drives only its own patched Firefox, which is
  * never downloaded here). Sign in with two factors, approve the device, connect, see the live
- * screen (its pixels, read from a screenshot), take control (a click reaches the agent).
+ * screen (its pixels, read from a screenshot), take control (a click reaches the agent), end,
+ * then open the session in the history, verify it and replay its recording.
  */
 import { mkdirSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -130,7 +131,7 @@ async function pictureSpread(selector: string): Promise<number> {
 
 describe('Firefox ESR: the smoke flow on the production build', () => {
 	it(
-		'signs in, connects, shows the live screen and takes control',
+		'signs in, connects, shows the live screen, takes control, then replays it from history',
 		{ timeout: 240_000 },
 		async () => {
 			await page.goto(ref.url, { waitUntil: 'load' });
@@ -183,6 +184,28 @@ describe('Firefox ESR: the smoke flow on the production build', () => {
 				})
 				.toMatchObject({ type: 'pointer' });
 			await page.screenshot({ path: `${SCREENSHOT_DIR}/firefox-2-live-session.png` });
+
+			// End, then the history: the session is listed, opens, verifies and replays.
+			await clickText('button', 'End session');
+			await clickText('[role="alertdialog"] button', 'End the session');
+			await waitForText('The session has ended.');
+			await clickText('a', 'History');
+			await waitForText('Session history');
+			await clickText('[role="option"]', 'CX9-19-03317');
+			await waitForText('Session on CX9-19-03317');
+			await clickText('button', 'Verify');
+			await page.waitForFunction(
+				() => /Intact: all \d+ events are chained/.test(document.body.innerText),
+				{ timeout: 30_000 }
+			);
+			await clickText('[data-testid="replay"] button', 'Play');
+			await expect
+				.poll(() => pictureSpread('[data-testid="replay"] canvas'), {
+					timeout: 30_000,
+					interval: 500
+				})
+				.toBeGreaterThan(60);
+			await page.screenshot({ path: `${SCREENSHOT_DIR}/firefox-3-history.png` });
 			expect(errors).toEqual([]);
 		}
 	);

@@ -132,4 +132,31 @@ describe('session history in the production build', () => {
 		await e2e.shot('history-session-offline');
 		expect(e2e.errors).toEqual([]);
 	});
+
+	it('reviews history in a browser without WebCodecs, and says why it cannot show video', async () => {
+		const { page } = e2e;
+		// As a browser that has no WebCodecs (its pages and workers alike would lack them).
+		await page.addInitScript(() => {
+			for (const name of ['VideoDecoder', 'VideoEncoder', 'VideoFrame', 'EncodedVideoChunk'])
+				Reflect.deleteProperty(globalThis, name);
+		});
+		await page.goto(`${e2e.url}/history`);
+		await page.getByRole('heading', { name: 'Session history' }).waitFor();
+		expect(await page.evaluate(() => 'VideoDecoder' in globalThis)).toBe(false);
+		await page.evaluate(seed);
+		await page.reload();
+		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+		await page.locator('[role=option]').first().click();
+		await page.getByRole('heading', { name: /^Session on CX5-17-004/ }).waitFor();
+		await page.getByRole('button', { name: 'Verify' }).click();
+		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
+		await page
+			.getByText(
+				'This browser cannot decode video (no WebCodecs): the recording cannot be shown here.',
+				{ exact: false }
+			)
+			.waitFor();
+		await e2e.shot('history-no-webcodecs');
+		expect(e2e.errors).toEqual([]);
+	});
 });

@@ -173,7 +173,15 @@ describe('the production build on the reference server (no MSW)', () => {
 					data: expect.objectContaining({ capability: 'control', state: 'granted' })
 				})
 			);
-			// (Transfers are not written to history yet: HistoryRecorder.file() has no caller.)
+			// Each file, with the SHA-256 both sides agreed on.
+			expect(
+				history.events
+					.filter((e) => e.type === 'file')
+					.map((e) => e.data as { direction: string; sha256: string; state: string })
+			).toEqual([
+				expect.objectContaining({ direction: 'upload', sha256: sha256(upload), state: 'done' }),
+				expect.objectContaining({ direction: 'download', sha256: sha256(got), state: 'done' })
+			]);
 
 			// Offline: the service worker serves the shell, the history is still on this device.
 			await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -186,6 +194,30 @@ describe('the production build on the reference server (no MSW)', () => {
 			expect(offline.sessions).toEqual(history.sessions);
 			expect(offline.events).toEqual(history.events);
 			await e2e.shot('reference-3-offline');
+
+			// Still offline, signed out: the history lists, searches, opens and replays the session.
+			await page.goto(`${ref.url}/history`);
+			await page.getByRole('heading', { name: 'Session history' }).waitFor({ timeout: 15_000 });
+			await page.getByLabel('Search').fill('CX9-19-03317');
+			await page.getByTestId('history-count').getByText('1 session').waitFor();
+			await page.locator('[role=option]').click();
+			await page.getByRole('heading', { name: 'Session on CX9-19-03317' }).waitFor();
+			await page.getByRole('button', { name: 'Verify' }).click();
+			await page.getByText(/^Intact: all \d+ events are chained as recorded\.$/).waitFor();
+			const replay = page.locator('[data-testid="replay"] canvas');
+			await replay.waitFor();
+			await page.getByRole('button', { name: 'Play' }).click();
+			await expect
+				.poll(
+					async () =>
+						(await comparePixels(page, await replay.screenshot(), await replay.screenshot()))
+							.spread,
+					{
+						timeout: 20_000
+					}
+				)
+				.toBeGreaterThan(10);
+			await e2e.shot('reference-4-offline-replay');
 			expect(e2e.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED'))).toEqual([]);
 		}
 	);

@@ -29,6 +29,8 @@ export interface RecordableSession {
 	readonly consent: Partial<Record<Capability, RecordableConsent>>;
 	readonly chat: readonly { from: 'technician' | 'customer'; messageId: number; text: string }[];
 	readonly closed: SessionFailure | null;
+	/** File transfers both ways; each is written once its fate is known. */
+	readonly transfers?: { readonly rows: readonly RecordableTransfer[] };
 	/** Screen recording state and why it failed, when it did. */
 	readonly screenRecording?: { state: 'off' | 'on' | 'failed'; code?: string };
 	/** Drops and resumptions of the relay link (recorded as `disconnected` / `reconnected`). */
@@ -38,6 +40,20 @@ export interface RecordableSession {
 }
 // LiveSession must stay recordable: this stops compiling if the two drift apart.
 const _liveSessionFits = (s: LiveSession): RecordableSession => s;
+
+/** A transfer as the live session shows it (the fields history keeps). */
+export interface RecordableTransfer {
+	id: number;
+	direction: 'upload' | 'download';
+	name: string;
+	size: number;
+	state: string;
+	sha256?: string;
+}
+const FINAL_TRANSFER_STATES = ['done', 'failed', 'cancelled', 'revoked'] as const;
+type FinalTransferState = (typeof FINAL_TRANSFER_STATES)[number];
+const isFinal = (state: string): state is FinalTransferState =>
+	(FINAL_TRANSFER_STATES as readonly string[]).includes(state);
 
 /** A consent answer as the live session shows it (one definition: `ConsentView`). */
 export type RecordableConsent = ConsentView;
@@ -165,6 +181,27 @@ export async function recordLiveSession(
 				if (link.state === 'reconnecting' && before.state !== 'reconnecting')
 					track(recorder.disconnected(link.code));
 				else if (link.state === 'resumed') track(recorder.reconnected(link.attempt));
+			});
+		});
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, read untracked
+		const seenTransfers = new Set<number>();
+		$effect(() => {
+			const rows = session.transfers?.rows ?? [];
+			untrack(() => {
+				for (const t of rows) {
+					if (!isFinal(t.state) || seenTransfers.has(t.id)) continue;
+					seenTransfers.add(t.id);
+					track(
+						recorder.file({
+							transferId: t.id,
+							direction: t.direction,
+							name: t.name,
+							size: t.size,
+							sha256: t.sha256 ?? '',
+							state: t.state
+						})
+					);
+				}
 			});
 		});
 		$effect(() => {
