@@ -13,8 +13,34 @@ const CACHE = `benchside-${version}`;
 const SHELL = [...build, ...files, '/'];
 const SHELL_SET = new Set(SHELL);
 
+/** Worker scripts live beside the build but are not in Kit's `build` list. */
+const WORKERS = '/_app/immutable/workers/';
+
+/**
+ * The worker scripts the build's chunks start (`new URL("../workers/x-hash.js", import.meta.url)`):
+ * found in the cached chunks themselves, so the live view and the replay work offline too.
+ */
+async function workerScripts(cache: Cache): Promise<string[]> {
+	const found = new Set<string>();
+	for (const path of build) {
+		if (!path.endsWith('.js')) continue;
+		const text = await (await cache.match(path))?.text();
+		for (const m of text?.matchAll(/["'`]([^"'`]*workers\/[\w.-]+\.js)["'`]/g) ?? []) {
+			const url = new URL(m[1]!, new URL(path, sw.location.origin));
+			if (url.origin === sw.location.origin && url.pathname.startsWith(WORKERS))
+				found.add(url.pathname);
+		}
+	}
+	return [...found];
+}
+
 sw.addEventListener('install', (event) => {
-	event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
+	event.waitUntil(
+		caches.open(CACHE).then(async (cache) => {
+			await cache.addAll(SHELL);
+			await cache.addAll(await workerScripts(cache));
+		})
+	);
 });
 
 sw.addEventListener('activate', (event) => {
@@ -44,6 +70,6 @@ sw.addEventListener('fetch', (event) => {
 	if (NOT_THE_APP.some((p) => url.pathname.startsWith(p) || `${url.pathname}/` === p)) return;
 	// Navigations fall back to the SPA shell; assets of this version come from the cache.
 	const key = request.mode === 'navigate' ? '/' : url.pathname;
-	if (!SHELL_SET.has(key)) return;
+	if (!SHELL_SET.has(key) && !key.startsWith(WORKERS)) return;
 	event.respondWith(caches.match(key).then((hit) => hit ?? fetch(request)));
 });

@@ -207,8 +207,8 @@ describe('accessibility on npm run dev', () => {
 			await page
 				.getByRole('heading', { name: 'Connected to Chemistry analyser CX-3317' })
 				.waitFor({ timeout: 60_000 });
-			page.once('dialog', (d) => void d.accept());
 			await page.getByRole('button', { name: 'End session' }).click();
+			await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 			await page.getByText('The session has ended.').waitFor({ timeout: 30_000 });
 
 			// Then the broker swaps it for one of its own: do not proceed.

@@ -92,6 +92,7 @@ async function signIn(which: 'previous' | 'code') {
 /** Spread of the pixels in the screen's picture of `selector`: 0 for a blank (one-colour) box. */
 async function pictureSpread(selector: string): Promise<number> {
 	const box = await page.$eval(selector, (el) => {
+		el.scrollIntoView({ block: 'center' });
 		const r = el.getBoundingClientRect();
 		return { x: r.x, y: r.y, w: r.width, h: r.height };
 	});

@@ -84,7 +84,7 @@ describe('the Content Security Policy of the production build', () => {
 		await page.getByText('The session has ended.').waitFor();
 		await screen('session ended');
 		await page.getByRole('link', { name: 'Instruments', exact: true }).click();
-		await page.getByRole('button', { name: 'French', exact: true }).click();
+		await page.getByRole('button', { name: /French/ }).click();
 		await page.getByRole('heading', { name: 'Instruments' }).waitFor();
 		await page.getByRole('button', { name: 'Se déconnecter', exact: true }).waitFor();
 		await screen('instruments (French)');
