@@ -59,7 +59,7 @@ export const MAX_DECODE_QUEUE = 6;
  * the newest frame is still painted, and the last of the burst at once.
  */
 const BACKLOG = 2;
-const PAINT_SHARE = 0.1;
+const PAINT_SHARE = 0.05;
 
 type Schedule = (callback: () => void) => void;
 
