@@ -40,7 +40,8 @@ export type SignInStep =
 
 export type AuthNotice =
 	| { kind: 'broker'; failure: BrokerFailure }
-	| { kind: 'signed-out' }
+	/** `erased`: the site's policy erased local data at sign-out, or kept it for unsent audit. */
+	| { kind: 'signed-out'; erased?: boolean; unsent?: number }
 	| { kind: 'totp-format' }
 	| { kind: 'webauthn-unavailable' }
 	| { kind: 'webauthn-cancelled' };
@@ -51,6 +52,8 @@ export interface AuthOptions {
 	/** First approval poll interval (Part 1: 5 s), growing to `maxPollMs` (60 s). */
 	pollMs?: number;
 	maxPollMs?: number;
+	/** The site's policy: erase this device's local data at sign-out (see history/erase.ts). */
+	eraseOnSignOut?: () => Promise<{ erased: true } | { erased: false; unsent: number }>;
 }
 
 const TOTP = /^\d{6}$/;
@@ -58,6 +61,7 @@ const TOTP = /^\d{6}$/;
 export class AuthState {
 	readonly broker: BrokerClient;
 	readonly devices: DeviceStore;
+	readonly #eraseOnSignOut: AuthOptions['eraseOnSignOut'] | null;
 	/** A rate limit the technician must wait out before the next attempt. */
 	readonly wait = new Countdown();
 	#step = $state.raw<SignInStep>({ name: 'password', approved: false });
@@ -76,6 +80,7 @@ export class AuthState {
 		this.devices = options.devices;
 		this.#firstPollMs = this.#pollMs = options.pollMs ?? 5000;
 		this.#maxPollMs = options.maxPollMs ?? 60_000;
+		this.#eraseOnSignOut = options.eraseOnSignOut ?? null;
 		this.broker.onUnauthorized = () =>
 			this.#ended({ kind: 'broker', failure: { code: 'unauthorized' } });
 	}
@@ -215,6 +220,11 @@ export class AuthState {
 	async signOut(): Promise<void> {
 		await this.broker.signOut();
 		this.#ended({ kind: 'signed-out' });
+		if (!this.#eraseOnSignOut) return;
+		const result = await this.#eraseOnSignOut().catch(() => ({ erased: false, unsent: 0 }));
+		this.#notice = result.erased
+			? { kind: 'signed-out', erased: true }
+			: { kind: 'signed-out', erased: false, unsent: 'unsent' in result ? result.unsent : 0 };
 	}
 
 	dispose(): void {

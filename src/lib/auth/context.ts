@@ -4,10 +4,12 @@
  */
 import { createContext } from 'svelte';
 import { BrokerClient } from '$lib/broker/client';
+import { signOutErasesLocalData } from '$lib/config';
+import { eraseLocalData } from '$lib/history/erase';
 import { ConnectState, type OpenSession } from '$lib/connect/connect.svelte';
 import type { KnownKeyStore } from '$lib/connect/known-keys';
 import { FleetState } from '$lib/fleet/fleet.svelte';
-import { AuthState } from './auth.svelte';
+import { AuthState, type AuthOptions } from './auth.svelte';
 import { indexedDbDeviceStore, type DeviceStore } from './device-store';
 import { IdleLock } from './idle-lock.svelte';
 import { PasskeyEnrolment } from './passkeys.svelte';
@@ -30,6 +32,8 @@ export interface ConsoleOptions {
 	knownKeys?: KnownKeyStore;
 	/** Approval polling interval (default 5 s, Part 1). */
 	pollMs?: number;
+	/** Erase local data at sign-out (default: the site's policy, `signOutErasesLocalData`). */
+	eraseOnSignOut?: AuthOptions['eraseOnSignOut'];
 }
 
 export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
@@ -37,7 +41,12 @@ export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
 	const auth = new AuthState({
 		broker,
 		devices: options.devices ?? indexedDbDeviceStore(),
-		...(options.pollMs === undefined ? {} : { pollMs: options.pollMs })
+		...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+		...(options.eraseOnSignOut
+			? { eraseOnSignOut: options.eraseOnSignOut }
+			: signOutErasesLocalData
+				? { eraseOnSignOut: () => eraseLocalData() }
+				: {})
 	});
 	const fleet = new FleetState(broker);
 	return {

@@ -13,6 +13,11 @@ export function authNoticeText(notice: AuthNotice, wait?: Countdown): string {
 			}
 			return brokerFailureText(notice.failure);
 		case 'signed-out':
+			if (notice.erased === true) return m.signed_out_erased();
+			if (notice.erased === false)
+				return (notice.unsent ?? 0) > 0
+					? m.signed_out_kept({ count: String(notice.unsent) })
+					: m.signed_out_erase_failed();
 			return m.signed_out();
 		case 'totp-format':
 			return m.totp_format();
