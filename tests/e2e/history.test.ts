@@ -118,7 +118,13 @@ describe('session history in the production build', () => {
 		await page.getByRole('button', { name: 'Verify' }).click();
 		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
 
-		// No network from here on.
+		// No network from here on, once the service worker (which keeps the app's scripts,
+		// workers included) controls the page.
+		await page.evaluate(async () => {
+			await navigator.serviceWorker.ready;
+			for (let i = 0; i < 100 && !navigator.serviceWorker.controller; i++)
+				await new Promise((r) => setTimeout(r, 50));
+		});
 		await context.setOffline(true);
 		await page.getByRole('link', { name: 'Back to history' }).click();
 		await page.getByTestId('history-count').getByText('2 sessions').waitFor();

@@ -2,6 +2,8 @@ import { transfer, wrap, type Remote } from 'comlink';
 import { m } from '$lib/i18n';
 import type { ReplayEvent, ReplayState, ReplayWorkerApi } from '$workers/replay.worker';
 import ReplayWorker from '$workers/replay.worker?worker';
+import { openHistoryDb } from './db';
+import { hasRecording } from './screen-recording';
 
 export type ReplayFailure = 'no-webcodecs' | 'no-recording' | 'unavailable' | 'damaged';
 
@@ -14,8 +16,9 @@ export const REPLAY_SPEEDS = [0.5, 1, 2, 4] as const;
  */
 export class SessionReplay {
 	readonly canvas: HTMLCanvasElement;
-	readonly #worker: Worker;
-	readonly #api: Remote<ReplayWorkerApi>;
+	/** Started only for a session that has a recording. */
+	#worker: Worker | null = null;
+	#api: Remote<ReplayWorkerApi> | null = null;
 	#loading = $state.raw(true);
 	#state = $state.raw<ReplayState>('paused');
 	#positionMs = $state.raw(0);
@@ -31,8 +34,6 @@ export class SessionReplay {
 		this.canvas = document.createElement('canvas');
 		this.canvas.className = 'replay-screen';
 		this.canvas.setAttribute('aria-label', m.replay_canvas_label());
-		this.#worker = new ReplayWorker({ name: 'benchside-replay' });
-		this.#api = wrap<ReplayWorkerApi>(this.#worker);
 	}
 
 	get loading() {
@@ -70,10 +71,25 @@ export class SessionReplay {
 			this.#failure = 'no-webcodecs';
 			return false;
 		}
+		// Most sessions have no recording: say so without starting a worker.
+		const recorded = await openHistoryDb()
+			.then(async (db) => {
+				const has = await hasRecording(db, sessionId);
+				db.close();
+				return has;
+			})
+			.catch(() => null);
+		if (recorded !== true) {
+			this.#loading = false;
+			this.#failure = recorded === false ? 'no-recording' : 'unavailable';
+			return false;
+		}
+		this.#worker = new ReplayWorker({ name: 'benchside-replay' });
+		const api = (this.#api = wrap<ReplayWorkerApi>(this.#worker));
 		const events = new MessageChannel();
 		events.port1.onmessage = (e: MessageEvent<ReplayEvent>) => this.#onEvent(e.data);
 		const offscreen = this.canvas.transferControlToOffscreen();
-		const result = await this.#api.open(
+		const result = await api.open(
 			sessionId,
 			transfer(offscreen, [offscreen]),
 			transfer(events.port2, [events.port2])
@@ -106,32 +122,32 @@ export class SessionReplay {
 		}
 	}
 
-	play() {
-		return this.#api.play(this.#speed);
+	async play() {
+		await this.#api?.play(this.#speed);
 	}
-	pause() {
-		return this.#api.pause();
+	async pause() {
+		await this.#api?.pause();
 	}
 	async setSpeed(speed: number) {
 		this.#speed = speed;
-		if (this.#state === 'playing') await this.#api.play(speed);
+		if (this.#state === 'playing') await this.#api?.play(speed);
 	}
 	/** Moves to the key frame at or before `ms`; resolves to where playback stands. */
-	seek(ms: number) {
-		return this.#api.seek(ms);
+	async seek(ms: number): Promise<number> {
+		return (await this.#api?.seek(ms)) ?? 0;
 	}
-	pixels(x: number, y: number, w: number, h: number) {
-		return this.#api.pixels(x, y, w, h);
+	async pixels(x: number, y: number, w: number, h: number): Promise<Uint8ClampedArray> {
+		return (await this.#api?.pixels(x, y, w, h)) ?? new Uint8ClampedArray(0);
 	}
-	nextPaint() {
-		return this.#api.nextPaint();
+	async nextPaint(): Promise<number> {
+		return (await this.#api?.nextPaint()) ?? -1;
 	}
-	stats() {
-		return this.#api.stats();
+	async stats() {
+		return (await this.#api?.stats()) ?? null;
 	}
 	dispose() {
-		void this.#api.close();
-		this.#worker.terminate();
+		void this.#api?.close();
+		this.#worker?.terminate();
 	}
 }
 
