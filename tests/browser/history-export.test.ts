@@ -3,32 +3,17 @@
  * on the session row and appears in the report; the JSON and CSV bytes are checked field by
  * field; a bulk export of a date range holds exactly the sessions started in it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
-import { deleteDB } from 'idb';
 import '../../src/app.css';
-import { openHistoryDb, withIndexKeys, type HistoryDb } from '$lib/history/db';
+import { withIndexKeys } from '$lib/history/db';
 import { bulkExport, csvField } from '$lib/history/report';
 import SessionHistory from '$lib/history/ui/SessionHistory.svelte';
 import { START, seedSession } from './history/seed';
+import { scratchHistory } from './history/scratch';
 
-const opened: { name: string; db: HistoryDb }[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-	for (const c of cleanups.splice(0)) await c();
-	for (const { name, db } of opened.splice(0)) {
-		db.close();
-		await deleteDB(name);
-	}
-});
-
-async function freshDb(): Promise<HistoryDb> {
-	const name = `history-export-${crypto.randomUUID()}`;
-	const db = await openHistoryDb(name);
-	opened.push({ name, db });
-	return db;
-}
+const { cleanups, freshDb } = scratchHistory('history-export');
 
 /** Catches what the page hands to the browser's downloads. */
 function captureDownloads() {

@@ -3,32 +3,17 @@
  * sessions a brute-force filter of all rows gives, newest first, with no row twice or missing
  * across pages; the list page renders only the rows in view of 10,000 and filters them.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { page, userEvent } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
-import { deleteDB } from 'idb';
 import '../../src/app.css';
-import { openHistoryDb, withIndexKeys, type HistoryDb, type SessionRow } from '$lib/history/db';
+import { withIndexKeys, type HistoryDb, type SessionRow } from '$lib/history/db';
 import { EMPTY_FILTER, countSessions, pageSessions, type HistoryFilter } from '$lib/history/query';
 import HistoryView from '$lib/history/ui/HistoryView.svelte';
 import { CAPABILITIES } from '$lib/protocol/messages';
+import { scratchHistory } from './history/scratch';
 
-const opened: { name: string; db: HistoryDb }[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-	for (const c of cleanups.splice(0)) await c();
-	for (const { name, db } of opened.splice(0)) {
-		db.close();
-		await deleteDB(name);
-	}
-});
-
-async function freshDb(): Promise<HistoryDb> {
-	const name = `history-list-${crypto.randomUUID()}`;
-	const db = await openHistoryDb(name);
-	opened.push({ name, db });
-	return db;
-}
+const { cleanups, freshDb } = scratchHistory('history-list');
 
 const SITES = ['Lyon', 'Oslo', 'Basel', 'Riverside'];
 const OUTCOMES = ['completed', 'failed', 'interrupted', 'open'] as const;

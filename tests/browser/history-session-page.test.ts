@@ -3,32 +3,17 @@
  * signature state, files with SHA-256, chat, the summary), and Verify naming the exact event
  * where an edited database breaks the chain or a consent signature.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
-import { deleteDB } from 'idb';
 import '../../src/app.css';
-import { openHistoryDb, type HistoryDb } from '$lib/history/db';
+import { type HistoryDb } from '$lib/history/db';
 import { sessionEvents } from '$lib/history/journal';
 import SessionHistory from '$lib/history/ui/SessionHistory.svelte';
 import { seedSession } from './history/seed';
+import { scratchHistory } from './history/scratch';
 
-const opened: { name: string; db: HistoryDb }[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-	for (const c of cleanups.splice(0)) await c();
-	for (const { name, db } of opened.splice(0)) {
-		db.close();
-		await deleteDB(name);
-	}
-});
-
-async function freshDb(): Promise<HistoryDb> {
-	const name = `history-page-${crypto.randomUUID()}`;
-	const db = await openHistoryDb(name);
-	opened.push({ name, db });
-	return db;
-}
+const { cleanups, freshDb } = scratchHistory('history-page');
 
 function show(db: HistoryDb, sessionId: string) {
 	const target = document.createElement('div');

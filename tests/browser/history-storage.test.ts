@@ -3,12 +3,11 @@
  * finished sessions whole (events, files, recordings) and never an open one or an unsent audit
  * row; a second list (another tab) refreshes when sessions change; a refused write is announced.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
-import { deleteDB } from 'idb';
 import '../../src/app.css';
-import { openHistoryDb, withIndexKeys, type HistoryDb, type SessionRow } from '$lib/history/db';
+import { openHistoryDb, withIndexKeys, type SessionRow } from '$lib/history/db';
 import { sessionEvents } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
@@ -16,23 +15,9 @@ import { applyRetention } from '$lib/history/retention';
 import HistoryView from '$lib/history/ui/HistoryView.svelte';
 import StoragePanel from '$lib/history/ui/StoragePanel.svelte';
 import { START, seedSession } from './history/seed';
+import { scratchHistory } from './history/scratch';
 
-const opened: { name: string; db: HistoryDb }[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-	for (const c of cleanups.splice(0)) await c();
-	for (const { name, db } of opened.splice(0)) {
-		db.close();
-		await deleteDB(name);
-	}
-});
-
-async function freshDb(): Promise<{ name: string; db: HistoryDb }> {
-	const name = `history-storage-${crypto.randomUUID()}`;
-	const db = await openHistoryDb(name);
-	opened.push({ name, db });
-	return { name, db };
-}
+const { cleanups, open: freshDb } = scratchHistory('history-storage');
 
 function place<P extends Record<string, unknown>>(component: never, props: P): HTMLElement {
 	const target = document.createElement('div');
