@@ -5,11 +5,11 @@
  * session id and the whole header (type, epoch, sequence). Records must arrive in order, each
  * exactly once: anything else ends the channel with a typed reason.
  */
-import { bufferSource, utf8 } from './bytes';
+import { bufferSource } from './bytes';
 import { decode, encode } from './codec';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { encodeHeader, HEADER_REST, TAG_BYTES, writeHeaderRest, type Frame } from './framing';
-import { aesKey, hkdf } from './kdf';
+import { aesKey, hkdf, label } from './kdf';
 import {
 	APPLICATION,
 	bodyCodec,
@@ -348,7 +348,6 @@ function sizeHint(message: AppMessage): number {
 
 /** Traffic secrets for both directions from the handshake's ISK (docs/protocol.md, "Key schedule"). */
 export async function deriveSecrets(isk: Uint8Array, sessionId: Uint8Array) {
-	const label = (s: string) => utf8.encode(`benchside/1 ${s}`);
 	const [consoleTraffic, agentTraffic, consoleConfirm, agentConfirm, resumption] =
 		await Promise.all([
 			hkdf(isk, sessionId, label('c2a traffic')),

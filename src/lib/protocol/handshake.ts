@@ -10,7 +10,7 @@ import { decode, encode, list, str, struct, u16, fixed } from './codec';
 import { cpaceIsk, cpaceShare, CpaceError, lvCat, type CpaceShare } from './cpace';
 import { ProtocolError } from './errors';
 import { encodeFrame, type Frame } from './framing';
-import { hmacSha256, sha256 } from './kdf';
+import { hmacSha256, sha256, label } from './kdf';
 import { HANDSHAKE, alertBody, bodyCodec, type Alert, type AlertCode, type Body } from './messages';
 import { SecureChannel, deriveSecrets, type ChannelOptions } from './channel';
 import { sign, verify, type Identity } from './identity';
@@ -26,7 +26,6 @@ const serverCore = struct({
 	agentKeyId: str(64)
 });
 const serverAd = struct({ version: u16, versions: list(u16, 8), agentKeyId: str(64) });
-const label = (s: string) => utf8.encode(`benchside/1 ${s}`);
 
 /** CPace's channel identifier: the protocol and the instrument this password belongs to. */
 function channelId(instrumentId: string) {
@@ -226,17 +225,49 @@ export class ConsoleHandshake {
 			);
 		}
 		const th2 = await transcript2(th1, encode(bodyCodec('server-hello'), sh));
-		const finished = handshakeFrame('client-finished', {
-			signature: await sign(device.privateKey, concat(label('console signature'), th2)),
-			confirm: await hmacSha256(secrets.consoleConfirm, th2)
+		return consoleFinished('client-finished', 'console signature', th2, secrets, {
+			sessionId,
+			device,
+			version: sh.version,
+			...(this.#in.channel ? { channel: this.#in.channel } : {})
 		});
-		const channel = new SecureChannel(
-			'console',
-			{ sessionId, send: secrets.consoleTraffic, receive: secrets.agentTraffic },
-			this.#in.channel
-		);
-		return { finished, channel, version: sh.version, resumption: secrets.resumption };
 	}
+}
+
+/** What the console's last step needs of a key schedule (first handshake or resumption). */
+export interface ConsoleSecrets {
+	consoleConfirm: Uint8Array;
+	consoleTraffic: Uint8Array;
+	agentTraffic: Uint8Array;
+	resumption: Uint8Array;
+}
+
+/**
+ * The console's last step, the same after a first handshake and after a resumption: its device
+ * signs the transcript `th2` under `signatureLabel`, confirms the key, and opens its channel.
+ */
+export async function consoleFinished(
+	type: 'client-finished' | 'resume-finished',
+	signatureLabel: string,
+	th2: Uint8Array,
+	secrets: ConsoleSecrets,
+	o: {
+		sessionId: Uint8Array;
+		device: { privateKey: CryptoKey };
+		version: number;
+		channel?: ChannelOptions;
+	}
+): Promise<Established & { finished: Uint8Array }> {
+	const finished = handshakeFrame(type, {
+		signature: await sign(o.device.privateKey, concat(label(signatureLabel), th2)),
+		confirm: await hmacSha256(secrets.consoleConfirm, th2)
+	});
+	const channel = new SecureChannel(
+		'console',
+		{ sessionId: o.sessionId, send: secrets.consoleTraffic, receive: secrets.agentTraffic },
+		o.channel
+	);
+	return { finished, channel, version: o.version, resumption: secrets.resumption };
 }
 
 export interface AgentHandshakeInput {

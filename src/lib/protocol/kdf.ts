@@ -42,3 +42,6 @@ export async function sha256(data: Uint8Array): Promise<Uint8Array> {
 export function aesKey(raw: Uint8Array, usages: KeyUsage[]): Promise<CryptoKey> {
 	return crypto.subtle.importKey('raw', bufferSource(raw), 'AES-GCM', false, usages);
 }
+
+/** A domain-separation label of this protocol: `benchside/1 <name>` in UTF-8. */
+export const label = (name: string) => utf8.encode(`benchside/1 ${name}`);

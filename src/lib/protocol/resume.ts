@@ -4,20 +4,25 @@
  * over a fresh ECDH P-256 exchange (new traffic keys, forward secrecy), with key confirmation
  * both ways and the trusted device's signature. The agent's ticket is single use and expires.
  */
-import { bufferSource, concat, equalBytes, utf8 } from './bytes';
+import { bufferSource, concat, equalBytes } from './bytes';
 import { encode, fixed, struct, u16 } from './codec';
 import { ProtocolError } from './errors';
 import type { Frame } from './framing';
-import { alertFrame, expectHandshake, handshakeFrame, type Established } from './handshake';
-import { hkdf, hmacSha256, sha256 } from './kdf';
+import {
+	alertFrame,
+	consoleFinished,
+	expectHandshake,
+	handshakeFrame,
+	type Established
+} from './handshake';
+import { hkdf, hmacSha256, sha256, label } from './kdf';
 import { SecureChannel, deriveSecrets, type ChannelOptions } from './channel';
-import { sign, verify, type Identity } from './identity';
+import { verify, type Identity } from './identity';
 import { bodyCodec, type Body } from './messages';
 import { SUPPORTED_VERSIONS } from './handshake';
 
 const ECDH = { name: 'ECDH', namedCurve: 'P-256' } as const;
 const acceptCore = struct({ version: u16, share: fixed(65) });
-const label = (s: string) => utf8.encode(`benchside/1 ${s}`);
 
 /** What the console keeps (in the stream worker's memory only) to resume a session. */
 export interface ResumeTicket {
@@ -112,16 +117,12 @@ export class ConsoleResume {
 		if (!equalBytes(await hmacSha256(secrets.agentConfirm, th1), ra.confirm))
 			throw new ProtocolError('key-confirmation', 'the agent did not prove the resumption secret');
 		const th2 = await th2Of(th1, encode(bodyCodec('resume-accept'), ra));
-		const finished = handshakeFrame('resume-finished', {
-			signature: await sign(device.privateKey, concat(label('console resume signature'), th2)),
-			confirm: await hmacSha256(secrets.consoleConfirm, th2)
+		return consoleFinished('resume-finished', 'console resume signature', th2, secrets, {
+			sessionId,
+			device,
+			version: ra.version,
+			...(this.#in.channel ? { channel: this.#in.channel } : {})
 		});
-		const channel = new SecureChannel(
-			'console',
-			{ sessionId, send: secrets.consoleTraffic, receive: secrets.agentTraffic },
-			this.#in.channel
-		);
-		return { finished, channel, version: ra.version, resumption: secrets.resumption };
 	}
 }
 
