@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { concat } from '../../src/lib/protocol/bytes';
 import { SecureChannel } from '../../src/lib/protocol/channel';
 import { encodeFrame, type Frame } from '../../src/lib/protocol/framing';
@@ -62,6 +62,76 @@ describe('sealed records', () => {
 		const [, s1] = await sealed(p.console, chat(0), chat(1));
 		await expect(p.agent.open(s1!)).rejects.toMatchObject({ code: 'gap' });
 		expect(r0).toBeDefined();
+	});
+
+	it('hand out records sealed all at once in call order, whatever each takes to encrypt', async () => {
+		const { console: c, agent: a } = await pair();
+		// The first encryption is made to finish last.
+		const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
+		let calls = 0;
+		const spy = vi.spyOn(crypto.subtle, 'encrypt').mockImplementation((algorithm, key, data) => {
+			// WebCrypto copies its inputs at the call (the channel reuses its nonce buffer).
+			const p = algorithm as AesGcmParams;
+			const copied = {
+				...p,
+				iv: new Uint8Array(p.iv as Uint8Array),
+				additionalData: new Uint8Array(p.additionalData as Uint8Array)
+			};
+			const bytes = new Uint8Array(data as Uint8Array);
+			const delay = calls++ === 0 ? 30 : 0;
+			return new Promise((resolve) => setTimeout(resolve, delay)).then(() =>
+				encrypt(copied, key, bytes)
+			);
+		});
+		const order: number[] = [];
+		let written: Uint8Array[][];
+		try {
+			const sealing = [chat(0), chat(1), chat(2), chat(3)].map((m, i) =>
+				c.seal(m).then((buffers) => {
+					order.push(i);
+					return buffers;
+				})
+			);
+			written = await Promise.all(sealing);
+		} finally {
+			spy.mockRestore();
+		}
+		expect(order).toEqual([0, 1, 2, 3]);
+		// Written to the wire in that order, the peer opens all four.
+		const opened = [];
+		for (const f of frames(...written.flat()))
+			opened.push((await a.open(f)) as { messageId: number });
+		expect(opened.map((m) => m.messageId)).toEqual([0, 1, 2, 3]);
+	});
+
+	it('deliver records opened all at once in arrival order, and nothing after a forged one', async () => {
+		const { console: c, agent: a } = await pair();
+		// A large file chunk first: it decrypts last, yet must be delivered first.
+		const big: AppMessage = {
+			type: 'file-chunk',
+			transferId: 3,
+			offset: 0,
+			data: new Uint8Array(1 << 20).fill(7)
+		};
+		const records = await sealed(c, big, chat(1), chat(2), chat(3), chat(4), chat(5));
+		records[3] = { ...records[3]!, payload: records[3]!.payload.map((b, i) => (i ? b : b ^ 1)) };
+		const settled: string[] = [];
+		const opening = records.map((r, i) =>
+			a.open(r).then(
+				(m) => settled.push(`${i}:${m.type}`),
+				(e: { code: string }) => settled.push(`${i}:${e.code}`)
+			)
+		);
+		await Promise.all(opening);
+		expect(settled).toEqual([
+			'0:file-chunk',
+			'1:chat',
+			'2:chat',
+			'3:auth-tag',
+			'4:channel-closed',
+			'5:channel-closed'
+		]);
+		expect(a.closedReason).toBe('auth-tag');
 	});
 
 	it('reject a forged tag, a flipped ciphertext bit and a truncated record', async () => {
