@@ -63,7 +63,7 @@ describe('the session page', () => {
 		);
 		await expect.element(page.getByText('ab'.repeat(32))).toBeVisible();
 		await expect.element(page.getByText('cd'.repeat(32))).toBeVisible();
-		await expect.element(page.getByTestId('summary')).toHaveTextContent('1 files, 812 bytes');
+		await expect.element(page.getByTestId('summary')).toHaveTextContent('1 file, 812 bytes');
 		await expect
 			.element(page.getByRole('cell', { name: 'Verified during the session' }))
 			.toBeVisible();
