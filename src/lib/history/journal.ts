@@ -15,7 +15,7 @@ import {
 	GENESIS_HASH,
 	checkChain,
 	eventHash,
-	eventHashSync,
+	chainHashesSync,
 	type ChainCheck,
 	type HistoryEvent
 } from './chain';
@@ -210,32 +210,20 @@ export type BatchResult = { ok: true; heads: ChainHead[] } | WriteFailure;
 
 /** An item's events, chained on from its head, cut into blocks of at most BLOCK_SIZE. */
 function chainBlocks(item: BatchItem): EventBlockRow[] {
+	const { sessionId, head } = item;
+	const chained = item.events.map((e, i) => ({ ...e, sessionId, seq: head.seq + 1 + i }));
+	const hashes = chainHashesSync(head.hash, chained);
 	const blocks: EventBlockRow[] = [];
-	let prev = item.head.hash;
-	let block: EventBlockRow | undefined;
-	for (const [i, event] of item.events.entries()) {
-		const seq = item.head.seq + 1 + i;
-		const chained = {
-			sessionId: item.sessionId,
+	for (let i = 0; i < chained.length; i += BLOCK_SIZE) {
+		const events = chained.slice(i, i + BLOCK_SIZE).map(({ seq, at, type, data }, k) => ({
 			seq,
-			at: event.at,
-			type: event.type,
-			data: event.data
-		};
-		const hash = eventHashSync(prev, chained);
-		if (!block || block.events.length === BLOCK_SIZE) {
-			block = { sessionId: item.sessionId, firstSeq: seq, events: [] };
-			blocks.push(block);
-		}
-		block.events.push({
-			seq,
-			at: event.at,
-			type: event.type,
-			data: event.data,
-			prevHash: prev,
-			hash
-		});
-		prev = hash;
+			at,
+			type,
+			data,
+			prevHash: hashes[i + k - 1] ?? head.hash,
+			hash: hashes[i + k]!
+		}));
+		blocks.push({ sessionId, firstSeq: head.seq + 1 + i, events });
 	}
 	return blocks;
 }
