@@ -2,10 +2,11 @@
  * Session history at scale (issue 8), on the database the four seed suites wrote (10,000
  * sessions, 1,000,000 events): the list's first page, searches, opening a session, then insert
  * throughput in batches (with outbox rows), one event per transaction (the live path) and the
- * bare IndexedDB ceiling of this machine. Deletes the database at the end.
+ * bare IndexedDB ceilings of this machine, a record per event and a block of events per record.
+ * Deletes the database at the end.
  */
 import { deleteDB } from 'idb';
-import { openHistoryDb, type HistoryDb } from '../../src/lib/history/db';
+import { BLOCK_SIZE, openHistoryDb, type HistoryDb } from '../../src/lib/history/db';
 import { appendBatch, appendEvent, readHead, type BatchItem } from '../../src/lib/history/journal';
 import {
 	EMPTY_FILTER,
@@ -38,7 +39,8 @@ export async function run(report: Report) {
 	const seeded = await seededDb();
 	let db: HistoryDb = seeded.db;
 	try {
-		report('history.seed.events', await db.count('events'), 'events');
+		report('history.seed.events', seeded.events, 'events');
+		report('history.seed.blocks', await db.count('eventBlocks'), 'records');
 		report('history.seed.sessions', await db.count('sessions'), 'sessions');
 		report(
 			'history.seed.events-per-s',
@@ -121,7 +123,8 @@ export async function run(report: Report) {
 		const opened = await runs(15, (i) => readSession(db, session((i * 653) % SESSIONS).id));
 		report('history.open-session.ms', median(opened), 'ms');
 
-		// Batches onto existing sessions, outbox rows included: 10 sessions × 100 events each.
+		// Batches onto existing sessions, outbox rows included: 10 sessions × 100 events each
+		// (a block and an outbox row per session).
 		const rounds: number[] = [];
 		for (let r = 0; r < 5; r++) {
 			const items: BatchItem[] = [];
@@ -152,6 +155,11 @@ export async function run(report: Report) {
 		});
 		report('history.insert.single.events-per-s', live.length / (liveMs / 1000), 'events/s');
 		report('history.insert.bare-idb.events-per-s', await bareIdb(30_000), 'events/s');
+		report(
+			'history.insert.bare-idb-blocks.events-per-s',
+			await bareIdb(100_000, BLOCK_SIZE),
+			'events/s'
+		);
 	} finally {
 		db.close();
 		await deleteDB(SEEDED_DB);

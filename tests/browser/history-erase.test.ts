@@ -27,10 +27,15 @@ async function seeded(withOutbox: boolean) {
 		capabilities: []
 	});
 	if (withOutbox) {
+		// One row holding two events not yet delivered.
 		await db.put('outbox', {
 			id: 'o-1',
 			technicianId: 'tech-1',
-			event: { sessionId: 's-1', seq: 0, at: 1, type: 'end', data: {}, prevHash: '', hash: '' },
+			sessionId: 's-1',
+			events: [
+				{ id: 'e-1', seq: 0, at: 1, type: 'chat', data: {}, prevHash: '', hash: '' },
+				{ id: 'e-2', seq: 1, at: 2, type: 'end', data: {}, prevHash: '', hash: '' }
+			],
 			attempts: 0,
 			nextAttemptAt: 0
 		});
@@ -52,7 +57,7 @@ describe('erasing local data at sign-out', () => {
 
 	it('keeps everything while audit events wait for the broker, and says how many', async () => {
 		const { history, keys, db } = await seeded(true);
-		expect(await eraseLocalData(history, keys)).toEqual({ erased: false, unsent: 1 });
+		expect(await eraseLocalData(history, keys)).toEqual({ erased: false, unsent: 2 });
 		expect(await db.get('sessions', 's-1')).toMatchObject({ serial: 'CX9-19-03317' });
 		expect(await names()).toEqual(expect.arrayContaining([history, keys]));
 		db.close();

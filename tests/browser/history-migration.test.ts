@@ -14,8 +14,19 @@ import {
 	type HistoryDb,
 	type SessionRow
 } from '$lib/history/db';
-import { verifySession } from '$lib/history/journal';
-import { HistoryRecorder } from '$lib/history/recorder';
+import { AuditSyncer } from '$lib/history/audit-sync';
+import type { HistoryDbV3 } from '$lib/history/db-v3';
+import {
+	appendBatch,
+	appendEvent,
+	readHead,
+	sessionEvents,
+	sessionRange,
+	verifySession
+} from '$lib/history/journal';
+import { unsentEvents } from '$lib/history/outbox';
+import { HistoryRecorder, markInterrupted } from '$lib/history/recorder';
+import { verifyWholeSession } from '$lib/history/verify';
 
 const opened: { name: string; db?: HistoryDb }[] = [];
 afterEach(async () => {
@@ -25,6 +36,14 @@ afterEach(async () => {
 	}
 });
 
+/** `n` chat events from `at` on, a millisecond apart. */
+const lines = (n: number, at: number) =>
+	Array.from({ length: n }, (_, k) => ({
+		type: 'chat' as const,
+		data: { from: 'technician' as const, messageId: 100 + k, text: `line ${k}` },
+		at: at + k
+	}));
+
 describe('history schema migrations', () => {
 	it('opens a v1 database with fixture rows at v2 with no record lost and every index working', async () => {
 		const name = `history-test-${crypto.randomUUID()}`;
@@ -33,7 +52,9 @@ describe('history schema migrations', () => {
 		// The shape v1 shipped with: two stores, one index each.
 		expect([...v1.objectStoreNames].sort()).toEqual(['events', 'sessions']);
 		expect([...v1.transaction('sessions').store.indexNames]).toEqual(['by-startedAt']);
-		expect([...v1.transaction('events').store.indexNames]).toEqual(['by-session-seq']);
+		expect([...(v1 as unknown as HistoryDbV3).transaction('events').store.indexNames]).toEqual([
+			'by-session-seq'
+		]);
 		v1.close();
 
 		// Fixture rows as v1 wrote them (no `capabilities`), through an untyped handle.
@@ -87,9 +108,9 @@ describe('history schema migrations', () => {
 
 		const db = await openHistoryDb(name);
 		opened[opened.length - 1]!.db = db;
-		expect(db.version).toBe(3);
+		expect(db.version).toBe(4);
 		expect([...db.objectStoreNames].sort()).toEqual([
-			'events',
+			'eventBlocks',
 			'outbox',
 			'recordings',
 			'sessions',
@@ -99,8 +120,18 @@ describe('history schema migrations', () => {
 		expect(await db.getAll('sessions')).toEqual(
 			fixtureSessions.map((s) => withIndexKeys({ ...s, capabilities: [] } as SessionRow))
 		);
-		expect((await db.getAll('events')).map(({ id: _id, ...e }) => e)).toEqual(fixtureEvents);
-		for (const s of fixtureSessions) expect(await verifySession(db, s.id)).toEqual({ ok: true });
+		for (const s of fixtureSessions) {
+			expect(await sessionEvents(db, s.id)).toEqual(
+				fixtureEvents.filter((e) => e.sessionId === s.id)
+			);
+			expect(await verifySession(db, s.id)).toEqual({ ok: true });
+		}
+		// Each session's three events are one block now.
+		expect(await db.getAllKeys('eventBlocks')).toEqual([
+			['a', 0],
+			['b', 0],
+			['c', 0]
+		]);
 
 		const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
 		const all = IDBKeyRange.bound(['', -Infinity], ['\uffff', Infinity]);
@@ -136,10 +167,8 @@ describe('history schema migrations', () => {
 		).toEqual(['c']);
 		expect(await db.countFromIndex('sessions', 'by-outcome', all)).toBe(3);
 		expect(
-			(
-				await db.getAllFromIndex('events', 'by-session-seq', IDBKeyRange.bound(['b', 1], ['b', 2]))
-			).map((e) => e.seq)
-		).toEqual([1, 2]);
+			(await db.getAll('eventBlocks', sessionRange('b'))).flatMap((b) => b.events.map((e) => e.seq))
+		).toEqual([0, 1, 2]);
 
 		// The new stores work on the migrated database: a recorder appends to it.
 		const started = await HistoryRecorder.start(db, {
@@ -155,7 +184,7 @@ describe('history schema migrations', () => {
 		expect(await db.countFromIndex('outbox', 'by-nextAttemptAt')).toBe(2);
 	});
 
-	it('opens a v2 database with fixture rows at v3: every row kept, new indexes and outbox owners', async () => {
+	it('opens a v2 database with fixture rows at v3 and on: every row kept, new indexes and outbox owners', async () => {
 		const name = `history-test-${crypto.randomUUID()}`;
 		opened.push({ name });
 		const v2 = await openHistoryDb(name, 2);
@@ -215,7 +244,7 @@ describe('history schema migrations', () => {
 			};
 			events.push({ ...e, prevHash: GENESIS_HASH, hash: await eventHash(GENESIS_HASH, e) });
 		}
-		const outbox = events.map(({ id: _id, ...event }, i) => ({
+		const outbox = events.map((event, i) => ({
 			id: `00000000-0000-4000-8000-00000000000${i}`,
 			event,
 			attempts: i,
@@ -252,7 +281,7 @@ describe('history schema migrations', () => {
 
 		const db = await openHistoryDb(name);
 		opened[opened.length - 1]!.db = db;
-		expect(db.version).toBe(3);
+		expect(db.version).toBe(4);
 		expect(await db.getAll('sessions')).toEqual(
 			sessions.map((s) => ({
 				...s,
@@ -260,10 +289,18 @@ describe('history schema migrations', () => {
 				searchGrams: trigrams(searchText(s as SessionRow))
 			}))
 		);
-		expect((await db.getAll('events')).map(({ id: _id, ...e }) => e)).toEqual(events);
+		for (const e of events) expect(await sessionEvents(db, e.sessionId)).toEqual([e]);
+		// v3 gave each row its technician; v4 made it a row of one event under the same id.
 		const owners: Record<string, string> = { a: 't1', b: 't2', c: 't1' };
 		expect(await db.getAll('outbox')).toEqual(
-			outbox.map((o) => ({ ...o, technicianId: owners[o.event.sessionId] }))
+			outbox.map(({ id, event: { sessionId, ...event }, attempts, nextAttemptAt }) => ({
+				id,
+				technicianId: owners[sessionId],
+				sessionId,
+				events: [{ ...event, id }],
+				attempts,
+				nextAttemptAt
+			}))
 		);
 		expect(await db.getAll('transfers')).toEqual(transfers);
 		expect(await db.getAll('recordings')).toEqual(recordings);
@@ -278,13 +315,171 @@ describe('history schema migrations', () => {
 			'c'
 		]);
 		expect(
-			(await db.getAllFromIndex('outbox', 'by-technician-due', of('t1'))).map(
-				(o) => o.event.sessionId
-			)
+			(await db.getAllFromIndex('outbox', 'by-technician-due', of('t1'))).map((o) => o.sessionId)
 		).toEqual(['a', 'c']);
 		// The trigram index finds a session by part of its site.
 		expect(await db.getAllKeysFromIndex('sessions', 'by-gram', 'osl')).toEqual(['b']);
 		await db.put('settings', 30, 'retentionDays');
 		expect(await db.get('settings', 'retentionDays')).toBe(30);
+	});
+
+	it('opens a v3 database at v4: every event in blocks, every outbox row kept with its ids, sessions go on', async () => {
+		const name = `history-test-${crypto.randomUUID()}`;
+		opened.push({ name });
+		const v3 = await openHistoryDb(name, 3);
+		expect([...v3.objectStoreNames]).toContain('events');
+		v3.close();
+
+		// v3 fixture: one row per event. 'long' has 250 events, 'open' is mid-way (7 events, still
+		// open), 'gap' had its event 3 removed; their rows are written interleaved, as live
+		// sessions on several tabs write them.
+		const session = (id: string, technicianId: string, outcome: string, startedAt: number) =>
+			withIndexKeys({
+				id,
+				instrumentId: `ins-${id}`,
+				serial: 'S',
+				site: 'Lyon',
+				technicianId,
+				startedAt,
+				endedAt: outcome === 'open' ? null : startedAt + 1000,
+				outcome,
+				capabilities: []
+			} as SessionRow);
+		const sessions = [
+			session('long', 't1', 'completed', 1000),
+			session('open', 't1', 'open', 2000),
+			session('gap', 't2', 'failed', 3000)
+		];
+		const counts: Record<string, number> = { long: 250, open: 7, gap: 6 };
+		const chains: Record<string, EventRow[]> = {};
+		for (const s of sessions) {
+			let prev = GENESIS_HASH;
+			chains[s.id] = [];
+			for (let seq = 0; seq < counts[s.id]!; seq++) {
+				const e = {
+					sessionId: s.id,
+					seq,
+					at: s.startedAt + seq,
+					type: 'chat',
+					data: { from: 'customer', messageId: seq, text: `${s.id} ${seq}` }
+				};
+				const hash = await eventHash(prev, e);
+				chains[s.id]!.push({ ...e, prevHash: prev, hash });
+				prev = hash;
+			}
+		}
+		const kept = (id: string) => chains[id]!.filter((e) => id !== 'gap' || e.seq !== 3);
+		// Outbox rows as v3 wrote them: fresh, backing off, parked; two technicians.
+		const v3Outbox = [
+			...chains
+				.long!.slice(245)
+				.map((event, i) => ({ event, attempts: i, nextAttemptAt: 5000 + i })),
+			...chains.open!.map((event) => ({ event, attempts: 0, nextAttemptAt: event.at })),
+			{ event: chains.gap![5]!, attempts: 1, nextAttemptAt: Number.MAX_SAFE_INTEGER }
+		].map((o) => ({
+			...o,
+			id: crypto.randomUUID(),
+			technicianId: o.event.sessionId === 'gap' ? 't2' : 't1'
+		}));
+		const raw = await openDB(name);
+		for (const s of sessions) await raw.put('sessions', s);
+		for (let seq = 0; seq < 250; seq++)
+			for (const id of ['gap', 'long', 'open'])
+				if (seq < counts[id]! && !(id === 'gap' && seq === 3))
+					await raw.add('events', chains[id]![seq]);
+		for (const o of v3Outbox) await raw.put('outbox', o);
+		raw.close();
+
+		const db = await openHistoryDb(name);
+		opened[opened.length - 1]!.db = db;
+		expect(db.version).toBe(4);
+		expect([...db.objectStoreNames]).not.toContain('events');
+
+		// No event lost: every session reads back exactly, in blocks of at most 100 consecutive
+		// events (a gap starts a new block), and the chains verify where they did.
+		for (const s of sessions) expect(await sessionEvents(db, s.id)).toEqual(kept(s.id));
+		const blocks = await db.getAll('eventBlocks');
+		expect(blocks.map((b) => [b.sessionId, b.firstSeq, b.events.length])).toEqual([
+			['gap', 0, 3],
+			['gap', 4, 2],
+			['long', 0, 100],
+			['long', 100, 100],
+			['long', 200, 50],
+			['open', 0, 7]
+		]);
+		expect(blocks.reduce((n, b) => n + b.events.length, 0)).toBe(250 + 7 + 5);
+		expect(await verifySession(db, 'long')).toEqual({ ok: true });
+		expect(await verifySession(db, 'open')).toEqual({ ok: true });
+		expect(await verifySession(db, 'gap')).toEqual({ ok: false, brokenAt: 3, reason: 'seq-gap' });
+
+		// No outbox row lost: each is a row of its one event, under the same key, and the event
+		// keeps the v3 row's id as its idempotency id (the broker may hold it already).
+		const outbox = await db.getAll('outbox');
+		expect(outbox).toHaveLength(v3Outbox.length);
+		for (const o of v3Outbox) {
+			const { sessionId, ...event } = o.event;
+			expect(outbox.find((r) => r.id === o.id)).toEqual({
+				id: o.id,
+				technicianId: o.technicianId,
+				sessionId,
+				events: [{ ...event, id: o.id }],
+				attempts: o.attempts,
+				nextAttemptAt: o.nextAttemptAt
+			});
+		}
+		expect(await unsentEvents(db, 't1')).toEqual({ waiting: 12, parked: 0 });
+		expect(await unsentEvents(db, 't2')).toEqual({ waiting: 0, parked: 1 });
+
+		// The session migrated mid-way goes on: a live event, then a batch, chained on.
+		const live = await appendEvent(db, 'open', await readHead(db, 'open'), {
+			type: 'chat',
+			data: { from: 'technician', messageId: 7, text: 'after the upgrade' },
+			at: 2007
+		});
+		expect(live).toMatchObject({ ok: true, head: { seq: 7 } });
+		const batch = await appendBatch(db, [
+			{ sessionId: 'open', head: await readHead(db, 'open'), events: lines(120, 2100) }
+		]);
+		expect(batch).toMatchObject({ ok: true, heads: [{ seq: 127 }] });
+		expect(await db.getAllKeys('eventBlocks', sessionRange('open'))).toEqual([
+			['open', 0],
+			['open', 7],
+			['open', 8],
+			['open', 108]
+		]);
+		expect(await verifySession(db, 'open')).toEqual({ ok: true });
+		expect((await sessionEvents(db, 'open')).slice(0, 7)).toEqual(kept('open'));
+
+		// The migrated rows reach the broker under their v3 ids, with the new rows, each once.
+		const waiting = (await db.getAll('outbox'))
+			.filter((r) => r.technicianId === 't1')
+			.flatMap((r) => r.events.map((e) => e.id));
+		const sent: string[] = [];
+		const syncer = new AuditSyncer({
+			db,
+			technicianId: () => 't1',
+			now: () => 10_000,
+			broker: {
+				signedIn: true,
+				audit: async (batch) => {
+					sent.push(...batch.events.map((e) => e.id));
+					return { ok: true, value: { accepted: batch.events.map((e) => e.id), duplicates: [] } };
+				}
+			}
+		});
+		expect(await syncer.flush()).toEqual({ ok: true, sent: 12 + 1 + 120 });
+		const v3Ids = v3Outbox.filter((o) => o.technicianId === 't1').map((o) => o.id);
+		expect(waiting).toEqual(expect.arrayContaining(v3Ids));
+		expect([...sent].sort()).toEqual([...waiting].sort());
+		expect(await db.getAll('outbox')).toEqual([outbox.find((r) => r.technicianId === 't2')]);
+
+		// At the next start it is closed as interrupted, ending with its last event (read from the
+		// middle of the batch's second block).
+		expect(await markInterrupted(db, () => 20_000)).toEqual(['open']);
+		expect(await db.get('sessions', 'open')).toMatchObject({
+			outcome: 'interrupted',
+			endedAt: 2100 + 119
+		});
+		expect(await verifyWholeSession(db, 'open')).toMatchObject({ ok: true, events: 129 });
 	});
 });

@@ -12,6 +12,7 @@ import { sessionEvents } from '$lib/history/journal';
 import SessionHistory from '$lib/history/ui/SessionHistory.svelte';
 import { seedSession } from './history/seed';
 import { scratchHistory } from './history/scratch';
+import { editStoredEvent } from './history/tamper';
 
 const { cleanups, freshDb } = scratchHistory('history-page');
 
@@ -77,12 +78,10 @@ describe('the session page', () => {
 		await page.screenshot({ path: '../e2e/screenshots/browser-history-session.png' });
 
 		// Someone edits the customer's chat line (event 6, seq 5) in IndexedDB.
-		const events = await sessionEvents(db, sessionId);
-		const target = events[5]!;
-		await db.put('events', {
-			...target,
+		await editStoredEvent(db, sessionId, 5, (e) => ({
+			...e,
 			data: { from: 'customer', messageId: 1, text: 'Go ahead, change anything.' }
-		});
+		}));
 		await page.getByRole('button', { name: 'Verify' }).click();
 		await expect
 			.element(verdict())

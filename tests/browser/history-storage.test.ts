@@ -8,7 +8,7 @@ import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
 import '../../src/app.css';
 import { openHistoryDb, withIndexKeys, type SessionRow } from '$lib/history/db';
-import { sessionEvents } from '$lib/history/journal';
+import { EMPTY_HEAD, appendBatch, sessionEvents } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
 import { applyRetention } from '$lib/history/retention';
@@ -60,7 +60,28 @@ describe('retention', () => {
 			capabilities: []
 		};
 		await db.put('sessions', withIndexKeys(recent));
-		const outboxBefore = await db.count('outbox');
+		// An old import of 150 events: two blocks, two outbox rows holding all 150.
+		const imported: SessionRow = {
+			...recent,
+			id: 'imported',
+			startedAt: START,
+			endedAt: START + 1
+		};
+		const batch = await appendBatch(db, [
+			{
+				sessionId: 'imported',
+				head: EMPTY_HEAD,
+				create: imported,
+				events: Array.from({ length: 150 }, (_, k) => ({
+					type: 'chat' as const,
+					data: { from: 'customer' as const, messageId: k, text: `line ${k}` },
+					at: START + k
+				}))
+			}
+		]);
+		expect(batch.ok).toBe(true);
+		const outboxBefore = await db.getAll('outbox');
+		expect(outboxBefore).toHaveLength(14 + 10 + 2);
 
 		const now = () => START + 100 * DAY;
 		const panel = place(StoragePanel as never, { db, now });
@@ -69,21 +90,25 @@ describe('retention', () => {
 		await page.getByRole('button', { name: 'Apply' }).click();
 		await expect
 			.element(page.getByTestId('storage-status'))
-			.toHaveTextContent('Retention applied: 1 old sessions deleted.');
+			.toHaveTextContent('Retention applied: 2 old sessions deleted.');
 		expect(panel.textContent).not.toContain('Storage is full');
 		await expect
 			.element(page.getByTestId('audit-unsent'))
-			.toHaveTextContent(`Audit trail: ${outboxBefore} events not yet sent to the broker.`);
+			.toHaveTextContent('Audit trail: 174 events not yet sent to the broker.');
 
 		expect(await db.get('sessions', old.sessionId)).toBeUndefined();
 		expect(await sessionEvents(db, old.sessionId)).toEqual([]);
+		// Every block left is the open session's: the deleted ones went by key range, whole.
+		expect(new Set((await db.getAllKeys('eventBlocks')).map(([id]) => id))).toEqual(
+			new Set([oldOpen.sessionId])
+		);
 		expect((await db.getAll('transfers')).some((t) => t.sessionId === old.sessionId)).toBe(false);
 		expect(await db.count('recordings')).toBe(0);
 		expect((await db.get('sessions', oldOpen.sessionId))?.outcome).toBe('open');
 		expect((await sessionEvents(db, oldOpen.sessionId)).length).toBe(10);
 		expect(await db.get('sessions', 'recent')).toBeDefined();
 		// The broker has not acknowledged these yet: they stay until it does.
-		expect(await db.count('outbox')).toBe(outboxBefore);
+		expect(await db.getAll('outbox')).toEqual(outboxBefore);
 		expect(await db.get('settings', 'retentionDays')).toBe(30);
 		// Nothing more is old enough.
 		expect(await applyRetention(db, 30, now())).toEqual([]);

@@ -1,14 +1,21 @@
 /**
  * Session history in real IndexedDB (Chromium): the hash chain, the outbox
- * written with each event, quota failures that leave nothing half-written, and sessions left
+ * written with each event (live, each event is a block of one with an outbox row of one), quota failures that leave nothing half-written, and sessions left
  * open by a crash. Assertions read rows back from the database, as an auditor would.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
 import { eventHash } from '$lib/history/chain';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
-import { EMPTY_HEAD, appendEvent, sessionEvents, verifySession } from '$lib/history/journal';
+import {
+	EMPTY_HEAD,
+	appendEvent,
+	sessionEvents,
+	sessionRange,
+	verifySession
+} from '$lib/history/journal';
 import { HistoryRecorder, markInterrupted, type SessionMeta } from '$lib/history/recorder';
+import { editStoredEvent } from './history/tamper';
 import { storageStatus } from '$lib/history/storage';
 import { base64urlEncode } from '$lib/protocol/base64url';
 
@@ -44,24 +51,29 @@ async function start(db: HistoryDb, m: SessionMeta): Promise<HistoryRecorder> {
 	return result.recorder;
 }
 
-/** Fails every put on one store with QuotaExceededError, as a full disk would, until restored. */
+/** Fails every write to one store with QuotaExceededError, as a full disk would, until restored. */
 function exhaustQuotaOn(storeName: string): () => void {
-	const put = IDBObjectStore.prototype.put;
+	const { put, add } = IDBObjectStore.prototype;
+	const full = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 	IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args) {
-		if (this.name === storeName)
-			throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+		if (this.name === storeName) throw full();
 		return put.apply(this, args);
 	};
+	IDBObjectStore.prototype.add = function (this: IDBObjectStore, ...args) {
+		if (this.name === storeName) throw full();
+		return add.apply(this, args);
+	};
 	return () => {
-		IDBObjectStore.prototype.put = put;
+		Object.assign(IDBObjectStore.prototype, { put, add });
 	};
 }
 
 async function rowsOf(db: HistoryDb, sessionId: string) {
-	const outbox = (await db.getAll('outbox')).filter((o) => o.event.sessionId === sessionId);
+	const outbox = (await db.getAll('outbox')).filter((o) => o.sessionId === sessionId);
 	return {
 		session: await db.get('sessions', sessionId),
 		events: await sessionEvents(db, sessionId),
+		blocks: await db.getAllKeys('eventBlocks', sessionRange(sessionId)),
 		outbox
 	};
 }
@@ -98,7 +110,7 @@ describe('history recorder', () => {
 		});
 		expect((await recorder.end('completed')).ok).toBe(true);
 
-		const { session, events, outbox } = await rowsOf(db, 's-1');
+		const { session, events, blocks, outbox } = await rowsOf(db, 's-1');
 		expect(events.map((e) => e.type)).toEqual([
 			'connect-attempt',
 			'connected',
@@ -134,11 +146,14 @@ describe('history recorder', () => {
 			capabilities: ['control'],
 			endedAt: events[8]!.at
 		});
-		// One outbox row per event, carrying that very event.
-		expect(outbox.map((o) => o.event).sort((a, b) => a.seq - b.seq)).toEqual(
-			events.map(({ id: _id, ...e }) => e)
-		);
-		expect(outbox.every((o) => o.attempts === 0 && o.nextAttemptAt === o.event.at)).toBe(true);
+		// Live, each event is its own block (appending never rewrites a record)...
+		expect(blocks).toEqual(events.map((e) => ['s-1', e.seq]));
+		// ...with one outbox row carrying that very event under its own idempotency id.
+		const copies = outbox.flatMap((o) => o.events).sort((a, b) => a.seq - b.seq);
+		expect(outbox.every((o) => o.events.length === 1 && o.technicianId === 'tech-7')).toBe(true);
+		expect(copies.map(({ id: _id, ...e }) => ({ sessionId: 's-1', ...e }))).toEqual(events);
+		expect(new Set(copies.map((e) => e.id)).size).toBe(9);
+		expect(outbox.every((o) => o.attempts === 0 && o.nextAttemptAt === o.events[0]!.at)).toBe(true);
 		expect(await verifySession(db, 's-1')).toEqual({ ok: true });
 		expect((await recorder.chat('customer', 2, 'late')).ok).toBe(false);
 	});
@@ -147,12 +162,10 @@ describe('history recorder', () => {
 		const db = await freshDb();
 		const recorder = await start(db, meta('s-2'));
 		for (let i = 1; i <= 5; i++) await recorder.chat('customer', i, `message ${i}`);
-		const events = await sessionEvents(db, 's-2');
-		const target = events[3]!;
-		await db.put('events', {
-			...target,
+		await editStoredEvent(db, 's-2', 3, (e) => ({
+			...e,
 			data: { from: 'customer', messageId: 3, text: 'I agreed to everything' }
-		});
+		}));
 		expect(await verifySession(db, 's-2')).toEqual({
 			ok: false,
 			brokenAt: 3,
@@ -161,7 +174,8 @@ describe('history recorder', () => {
 
 		// A forger who also rewrites the hash only moves the break to the next event.
 		const forged = (await sessionEvents(db, 's-2'))[3]!;
-		await db.put('events', { ...forged, hash: await eventHash(forged.prevHash, forged) });
+		const rehash = await eventHash(forged.prevHash, forged);
+		await editStoredEvent(db, 's-2', 3, (e) => ({ ...e, hash: rehash }));
 		expect(await verifySession(db, 's-2')).toEqual({
 			ok: false,
 			brokenAt: 4,
@@ -169,7 +183,7 @@ describe('history recorder', () => {
 		});
 	});
 
-	it('refuses to append on a head another writer moved (the unique seq index backs it)', async () => {
+	it('refuses to append on a head another writer moved', async () => {
 		const db = await freshDb();
 		const recorder = await start(db, meta('s-3'));
 		const sneaky = await appendEvent(
@@ -201,8 +215,13 @@ describe('history under storage pressure', () => {
 		} finally {
 			restore();
 		}
-		expect(await rowsOf(db, 'q-1')).toEqual({ session: undefined, events: [], outbox: [] });
-		expect(await db.count('events')).toBe(0);
+		expect(await rowsOf(db, 'q-1')).toEqual({
+			session: undefined,
+			events: [],
+			blocks: [],
+			outbox: []
+		});
+		expect(await db.count('eventBlocks')).toBe(0);
 	});
 
 	it('keeps a session whole when one later event hits the quota, and resumes after', async () => {

@@ -166,6 +166,7 @@ describe('the live screen', () => {
 		clock.advance(60_000);
 		const { openHistoryDb } = await import('$lib/history/db');
 		const { recordLiveSession } = await import('$lib/history/record-live-session.svelte');
+		const { sessionEvents } = await import('$lib/history/journal');
 		const { verifyConsent } = await import('$lib/protocol/consent');
 		const { base64urlDecode } = await import('$lib/protocol/base64url');
 		const db = await openHistoryDb(`history-live-${Date.now()}`);
@@ -185,11 +186,7 @@ describe('the live screen', () => {
 		await session.requestConsent('view');
 		await expect.poll(() => session.consent.view?.state, WAIT).toBe('granted');
 		await started.recording.settled();
-		const events = await db.getAllFromIndex(
-			'events',
-			'by-session-seq',
-			IDBKeyRange.bound([sessionId, 0], [sessionId, Infinity])
-		);
+		const events = await sessionEvents(db, sessionId);
 		const answer = events.find((e) => e.type === 'consent-answered')!;
 		const data = answer.data as {
 			capability: 'view';

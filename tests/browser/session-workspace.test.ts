@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
+import { sessionEvents } from '$lib/history/journal';
 import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-session.svelte';
 import { toHex } from '$lib/protocol/bytes';
 import { sha256 } from '$lib/protocol/kdf';
@@ -56,11 +57,7 @@ async function connectRecorded(instrumentId = PLAIN) {
 }
 
 async function events(sessionId: string) {
-	return db.getAllFromIndex(
-		'events',
-		'by-session-seq',
-		IDBKeyRange.bound([sessionId, 0], [sessionId, Infinity])
-	);
+	return sessionEvents(db, sessionId);
 }
 
 async function grant(session: LiveSession, capability: 'view' | 'control' | 'clipboard') {

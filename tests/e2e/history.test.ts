@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './browser';
 
-/** Writes two sessions with real hash chains straight into the app's database (schema v3). */
+/**
+ * Writes two sessions with real hash chains straight into the app's database (schema v4: a
+ * session's events in one block record).
+ */
 function seed(): Promise<string[]> {
 	const canonical = (v: unknown): string => {
 		if (v === null || typeof v !== 'object') return JSON.stringify(v);
@@ -77,10 +80,11 @@ function seed(): Promise<string[]> {
 				rows.push({ session: { ...session, searchGrams: grams(text) }, events });
 				ids.push(id);
 			}
-			const tx = db.transaction(['sessions', 'events'], 'readwrite');
+			const tx = db.transaction(['sessions', 'eventBlocks'], 'readwrite');
 			for (const r of rows) {
 				tx.objectStore('sessions').put(r.session);
-				for (const e of r.events) tx.objectStore('events').add(e);
+				const events = r.events.map(({ sessionId: _s, ...e }) => e);
+				tx.objectStore('eventBlocks').add({ sessionId: r.session.id, firstSeq: 0, events });
 			}
 			tx.oncomplete = () => {
 				db.close();

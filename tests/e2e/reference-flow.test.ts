@@ -31,16 +31,15 @@ function readHistory() {
 			open.onerror = () => reject(open.error);
 			open.onsuccess = () => {
 				const db = open.result;
-				const tx = db.transaction(['sessions', 'events'], 'readonly');
+				const tx = db.transaction(['sessions', 'eventBlocks'], 'readonly');
 				const sessions = tx.objectStore('sessions').getAll();
-				const events = tx.objectStore('events').getAll();
+				const blocks = tx.objectStore('eventBlocks').getAll();
 				tx.oncomplete = () => {
 					resolve({
 						sessions: sessions.result,
-						events: events.result.map((e: { type: string; data: unknown }) => ({
-							type: e.type,
-							data: e.data
-						}))
+						events: blocks.result.flatMap((b: { events: { type: string; data: unknown }[] }) =>
+							b.events.map((e) => ({ type: e.type, data: e.data }))
+						)
 					});
 					db.close();
 				};

@@ -1,22 +1,22 @@
 /**
- * Audit sync (docs/protocol.md Part 1, POST /api/v1/audit): every event's outbox row goes to the
- * broker in batches and is deleted only once the broker lists its id as accepted or duplicate.
- * Rows live in IndexedDB, so what was not acknowledged survives a reload or a crash and is sent
- * again; the broker keeps each id once, which makes the whole exactly once. Failures back off
- * exponentially per row (persisted, so a reload does not hammer a broker that is down), and
- * only the technician who recorded an event sends it, under their own token.
+ * Audit sync (docs/protocol.md Part 1, POST /api/v1/audit): every event in the outbox goes to the
+ * broker in batches and leaves its outbox row only once the broker lists its id as accepted or
+ * duplicate (the row goes with its last event). Rows live in IndexedDB, so what was not
+ * acknowledged survives a reload or a crash and is sent again under the same per-event ids;
+ * the broker keeps each id once, which makes the whole exactly once. A row holds a run of
+ * events (v4), so a batch may take part of one, and a reply may settle part of one. Failures
+ * back off exponentially per row (persisted, so a reload does not hammer a broker that is down),
+ * and only the technician who recorded an event sends it, under their own token.
  */
 import type { BrokerFailure, BrokerResult } from '$lib/broker/client';
-import { base64urlDecode, base64urlEncode } from '$lib/protocol/base64url';
-import { fromHex, toHex, utf8 } from '$lib/protocol/bytes';
-import { sha256 } from '$lib/protocol/kdf';
 import {
 	MAX_AUDIT_BATCH,
 	type AuditBatch,
 	type AuditEvent,
 	type AuditResult
 } from '$lib/protocol/broker-api';
-import type { HistoryDb, OutboxRow } from './db';
+import type { HistoryDb, OutboxEvent, OutboxRow } from './db';
+import { PARKED, batchKey, toAuditEvent, unsentEvents, type Unsent } from './outbox';
 
 /** What the syncer needs of the broker client (BrokerClient fits). */
 export interface AuditTransport {
@@ -49,45 +49,18 @@ export type FlushResult =
 	| { ok: true; sent: number }
 	| { ok: false; sent: number; failure: BrokerFailure | { code: 'signed-out' } };
 
-/** Events the broker's schema cannot take (not a uuid, a bad type) are parked, never retried. */
-const PARKED = Number.MAX_SAFE_INTEGER;
-const MAX_EVENT_DATA = 16 * 1024;
-
-const b64hash = (hex: string) =>
-	/^[0-9a-f]{64}$/.test(hex) ? base64urlEncode(fromHex(hex)) : undefined;
-
-/** An outbox row as the broker's `AuditEvent`; null when it cannot be one. */
-export function toAuditEvent(row: OutboxRow): AuditEvent | null {
-	const e = row.event;
-	if (!/^[a-z][a-z0-9-]{0,63}$/.test(e.type) || !Number.isFinite(e.at)) return null;
-	const data =
-		typeof e.data === 'object' && e.data !== null && !Array.isArray(e.data)
-			? e.data
-			: { value: e.data };
-	if (utf8.encode(JSON.stringify(data)).length > MAX_EVENT_DATA) return null;
-	const event: AuditEvent = { id: row.id, type: e.type, at: new Date(e.at).toISOString(), data };
-	// The broker's session ids are b64u(16); anything else is a local id it would refuse.
-	if (base64urlDecode(e.sessionId)?.length === 16) event.sessionId = e.sessionId;
-	const prevHash = b64hash(e.prevHash);
-	const hash = b64hash(e.hash);
-	if (prevHash) event.prevHash = prevHash;
-	if (hash) event.hash = hash;
-	return event;
+/** One event of an outbox row on its way: the row it lives in, and its session. */
+interface Item {
+	rowId: string;
+	sessionId: string;
+	event: OutboxEvent;
 }
 
-/**
- * The batch's Idempotency-Key: a UUID (version 8, RFC 9562 §5.8) derived from its event ids, so
- * the very same batch gets the very same key again after a reload, with nothing more to store.
- */
-export async function batchKey(ids: readonly string[]): Promise<string> {
-	const digest = await sha256(
-		utf8.encode(`benchside/1 audit batch\n${[...ids].sort().join('\n')}`)
-	);
-	const b = digest.slice(0, 16);
-	b[6] = (b[6]! & 0x0f) | 0x80;
-	b[8] = (b[8]! & 0x3f) | 0x80;
-	const h = toHex(b);
-	return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+/** What a send did to some events of the outbox. */
+interface Settlement {
+	delivered?: Item[];
+	retry?: Item[];
+	park?: Item[];
 }
 
 export class AuditSyncer {
@@ -129,21 +102,14 @@ export class AuditSyncer {
 		this.#timer = null;
 	}
 
-	/** Rows waiting for this technician (due or backing off), and how many are parked. */
-	async pending(): Promise<{ waiting: number; parked: number }> {
-		const tech = this.#o.technicianId() ?? '';
-		const all = IDBKeyRange.bound([tech, -Infinity], [tech, Infinity]);
-		const parked = IDBKeyRange.only([tech, PARKED]);
-		const [total, stuck] = await Promise.all([
-			this.#o.db.countFromIndex('outbox', 'by-technician-due', all),
-			this.#o.db.countFromIndex('outbox', 'by-technician-due', parked)
-		]);
-		return { waiting: total - stuck, parked: stuck };
+	/** Events waiting for this technician (due or backing off), and how many are parked. */
+	pending(): Promise<Unsent> {
+		return unsentEvents(this.#o.db, this.#o.technicianId() ?? '');
 	}
 
 	/**
-	 * Sends every due row of the signed-in technician, batch after batch, until none is due or a
-	 * batch fails. One flush at a time per tab, and one per origin through a Web Lock: two tabs
+	 * Sends every due event of the signed-in technician, batch after batch, until none is due or
+	 * a batch fails. One flush at a time per tab, and one per origin through a Web Lock: two tabs
 	 * would be correct (ids are idempotent) but would send everything twice.
 	 */
 	flush(): Promise<FlushResult> {
@@ -162,12 +128,7 @@ export class AuditSyncer {
 			const tech = this.#o.technicianId();
 			if (!tech || !this.#o.broker.signedIn)
 				return { ok: false, sent, failure: { code: 'signed-out' } };
-			const due = await this.#o.db.getAllFromIndex(
-				'outbox',
-				'by-technician-due',
-				IDBKeyRange.bound([tech, -Infinity], [tech, this.#o.now()]),
-				this.#o.batchSize
-			);
+			const due = await this.#due(tech);
 			if (due.length === 0) return { ok: true, sent };
 			const result = await this.#send(due);
 			if (!result.ok) return { ok: false, sent: sent + result.sent, failure: result.failure };
@@ -175,18 +136,37 @@ export class AuditSyncer {
 		}
 	}
 
-	/** One batch; on `payload-too-large` or `bad-request` it is halved to find the bad event. */
-	async #send(rows: OutboxRow[]): Promise<FlushResult> {
-		const events: AuditEvent[] = [];
-		const unusable: OutboxRow[] = [];
-		for (const row of rows) {
-			const event = toAuditEvent(row);
-			if (event) events.push(event);
-			else unusable.push(row);
+	/**
+	 * The next batch: events of due rows, earliest due first, up to `batchSize`. A row longer
+	 * than the room left lends its first events; the rest stay due for the next batch.
+	 */
+	async #due(tech: string): Promise<Item[]> {
+		const index = this.#o.db.transaction('outbox').store.index('by-technician-due');
+		const range = IDBKeyRange.bound([tech, -Infinity], [tech, this.#o.now()]);
+		const items: Item[] = [];
+		for (let c = await index.openCursor(range); c; c = await c.continue()) {
+			const { id: rowId, sessionId, events } = c.value;
+			for (const event of events.slice(0, this.#o.batchSize - items.length))
+				items.push({ rowId, sessionId, event });
+			if (items.length >= this.#o.batchSize) break;
 		}
-		if (unusable.length) await this.#park(unusable);
+		return items;
+	}
+
+	/** One batch; on `payload-too-large` or `bad-request` it is halved to find the bad event. */
+	async #send(items: Item[]): Promise<FlushResult> {
+		const events: AuditEvent[] = [];
+		const sendable: Item[] = [];
+		const unusable: Item[] = [];
+		for (const item of items) {
+			const event = toAuditEvent(item.sessionId, item.event);
+			if (event) {
+				events.push(event);
+				sendable.push(item);
+			} else unusable.push(item);
+		}
+		if (unusable.length) await this.#settle({ park: unusable });
 		if (events.length === 0) return { ok: true, sent: 0 };
-		const sendable = rows.filter((r) => !unusable.includes(r));
 		const reply = await this.#o.broker.audit(
 			{ events },
 			await batchKey(events.map((e) => e.id)),
@@ -194,11 +174,10 @@ export class AuditSyncer {
 		);
 		if (reply.ok) {
 			const done = new Set([...reply.value.accepted, ...reply.value.duplicates]);
-			await this.#delete(sendable.filter((r) => done.has(r.id)));
-			const missed = sendable.filter((r) => !done.has(r.id));
+			const delivered = sendable.filter((i) => done.has(i.event.id));
 			// Every id should be in one of the lists; one that is not is simply sent again.
-			if (missed.length) await this.#backOff(missed);
-			return { ok: true, sent: done.size };
+			await this.#settle({ delivered, retry: sendable.filter((i) => !done.has(i.event.id)) });
+			return { ok: true, sent: delivered.length };
 		}
 		if ('aborted' in reply) return { ok: false, sent: 0, failure: { code: 'signed-out' } };
 		const { failure } = reply;
@@ -220,40 +199,68 @@ export class AuditSyncer {
 			failure.code === 'forbidden'
 		) {
 			// One event the broker will never take: parked (kept, counted), not retried forever.
-			await this.#park(sendable);
+			await this.#settle({ park: sendable });
 			return { ok: true, sent: 0 };
 		}
 		// Signed out by the broker: keep everything for the next sign-in.
 		if (failure.code === 'unauthorized') return { ok: false, sent: 0, failure };
-		await this.#backOff(sendable, failure.code === 'rate-limited' ? failure.retryAfter : undefined);
+		await this.#settle(
+			{ retry: sendable },
+			failure.code === 'rate-limited' ? failure.retryAfter : undefined
+		);
 		return { ok: false, sent: 0, failure };
 	}
 
-	async #delete(rows: OutboxRow[]) {
-		const tx = this.#o.db.transaction('outbox', 'readwrite');
-		await Promise.all([...rows.map((r) => tx.store.delete(r.id)), tx.done]);
-	}
-
-	async #backOff(rows: OutboxRow[], retryAfterSeconds?: number) {
+	/**
+	 * Applies a send's outcome to the rows, read afresh in one transaction (a halved batch may
+	 * have changed a row since it was read): delivered events leave their row, parked ones move
+	 * to a parked row of their own, and a row with an event to retry backs off as a whole.
+	 */
+	async #settle(change: Settlement, retryAfterSeconds?: number) {
+		const rows = new Map<string, { gone: Set<string>; park: Set<string>; retry: boolean }>();
+		const of = (item: Item) => {
+			let entry = rows.get(item.rowId);
+			if (!entry)
+				rows.set(item.rowId, (entry = { gone: new Set(), park: new Set(), retry: false }));
+			return entry;
+		};
+		for (const item of change.delivered ?? []) of(item).gone.add(item.event.id);
+		for (const item of change.park ?? []) of(item).park.add(item.event.id);
+		for (const item of change.retry ?? []) of(item).retry = true;
 		const now = this.#o.now();
 		const tx = this.#o.db.transaction('outbox', 'readwrite');
-		await Promise.all([
-			...rows.map((r) => {
-				const attempts = r.attempts + 1;
-				const exp = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (attempts - 1));
-				const delay = Math.max(exp * (0.5 + this.#o.random() / 2), (retryAfterSeconds ?? 0) * 1000);
-				return tx.store.put({ ...r, attempts, nextAttemptAt: now + Math.round(delay) });
-			}),
-			tx.done
-		]);
+		const writes: Promise<unknown>[] = [];
+		for (const [rowId, { gone, park, retry }] of rows) {
+			const row = await tx.store.get(rowId);
+			if (!row) continue;
+			const parked = row.events.filter((e) => park.has(e.id));
+			const left = row.events.filter((e) => !gone.has(e.id) && !park.has(e.id));
+			if (parked.length) {
+				const stuck: OutboxRow = {
+					...row,
+					// Nothing else left: the parked events keep the row (and its key).
+					id: left.length ? crypto.randomUUID() : row.id,
+					events: parked,
+					attempts: row.attempts + 1,
+					nextAttemptAt: PARKED
+				};
+				writes.push(left.length ? tx.store.add(stuck) : tx.store.put(stuck));
+				if (!left.length) continue;
+			}
+			if (!left.length) writes.push(tx.store.delete(rowId));
+			else if (retry)
+				writes.push(tx.store.put(this.#later({ ...row, events: left }, now, retryAfterSeconds)));
+			else writes.push(tx.store.put({ ...row, events: left }));
+		}
+		await Promise.all([...writes, tx.done]);
 	}
 
-	async #park(rows: OutboxRow[]) {
-		const tx = this.#o.db.transaction('outbox', 'readwrite');
-		await Promise.all([
-			...rows.map((r) => tx.store.put({ ...r, attempts: r.attempts + 1, nextAttemptAt: PARKED })),
-			tx.done
-		]);
+	/** The row after one more failed attempt: due again after an exponential, jittered delay. */
+	#later(row: OutboxRow, now: number, retryAfterSeconds?: number): OutboxRow {
+		const attempts = row.attempts + 1;
+		const exp = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (attempts - 1));
+		const delay = Math.max(exp * (0.5 + this.#o.random() / 2), (retryAfterSeconds ?? 0) * 1000);
+		return { ...row, attempts, nextAttemptAt: now + Math.round(delay) };
 	}
 
 	/** Runs a flush after `ms`, then schedules the next one for when the earliest row falls due. */

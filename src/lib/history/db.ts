@@ -1,19 +1,21 @@
 /**
  * The one IndexedDB schema of session history (issue 8). Migrations are ordered
  * `if (oldVersion < N)` blocks: a block, once shipped, is never edited, and each is tested from a
- * database built at the version before it (tests/browser/history-store.test.ts).
+ * database built at the version before it (tests/browser/history-migration.test.ts).
  */
 import {
 	openDB,
+	unwrap,
 	type DBSchema,
 	type IDBPDatabase,
 	type IDBPTransaction,
 	type StoreNames
 } from 'idb';
 import type { Capability } from '$lib/protocol/messages';
+import type { HistoryDbV3, UpgradeTxV3 } from './db-v3';
 
 export const HISTORY_DB_NAME = 'benchside-history';
-export const HISTORY_VERSION = 3;
+export const HISTORY_VERSION = 4;
 
 export type SessionOutcome = 'completed' | 'failed' | 'interrupted' | 'open';
 
@@ -69,9 +71,8 @@ export function withIndexKeys(session: SessionRow): SessionRow {
 	};
 }
 
+/** One event of a session's chain, as readers see it (stored inside an `EventBlockRow`). */
 export interface EventRow {
-	/** Auto-increment key, absent before the row is written. */
-	id?: number;
 	sessionId: string;
 	/** 0, 1, 2, … per session, without gaps. */
 	seq: number;
@@ -82,6 +83,24 @@ export interface EventRow {
 	prevHash: string;
 	hash: string;
 }
+
+/** An event inside a block: the block names its session once. */
+export type BlockEvent = Omit<EventRow, 'sessionId'>;
+
+/**
+ * v4: an ordered run of one session's consecutive events in ONE IndexedDB record, because
+ * IndexedDB costs per record, not per byte (bench/README.md, history). `events[i].seq` is
+ * `firstSeq + i`; the key `[sessionId, firstSeq]` is unique, so two writers cannot both add
+ * the block that starts at the same seq.
+ */
+export interface EventBlockRow {
+	sessionId: string;
+	firstSeq: number;
+	events: BlockEvent[];
+}
+
+/** The most events one block holds (journal.ts says why this many). */
+export const BLOCK_SIZE = 100;
 
 /** One encrypted, still-encoded video message of a session (see screen-recording.ts). */
 export interface RecordingRow {
@@ -110,12 +129,24 @@ export interface TransferRow {
 	state: 'done' | 'failed' | 'cancelled' | 'revoked';
 }
 
-/** An audit event waiting to be sent to the broker; `id` doubles as the idempotency key. */
+/** An event waiting in the outbox, with the id the broker deduplicates it by (Part 1, audit). */
+export interface OutboxEvent extends BlockEvent {
+	/** A UUID made when the event was written, sent with it on every attempt. */
+	id: string;
+}
+
+/**
+ * Audit copies of a run of one session's events waiting to be sent to the broker (v4: one row
+ * per block, not per event). Delivered events leave the row; the row goes with its last one.
+ */
 export interface OutboxRow {
+	/** The row's own key (not an audit id). */
 	id: string;
 	/** Who recorded it: sent only under that technician's token (Part 1, audit; added in v3). */
 	technicianId: string;
-	event: Omit<EventRow, 'id'>;
+	sessionId: string;
+	events: OutboxEvent[];
+	/** Failed attempts of this row; `nextAttemptAt` backs off with it. */
 	attempts: number;
 	nextAttemptAt: number;
 }
@@ -135,10 +166,9 @@ export interface HistorySchema extends DBSchema {
 			'by-gram': string;
 		};
 	};
-	events: {
-		key: number;
-		value: EventRow;
-		indexes: { 'by-session-seq': [string, number] };
+	eventBlocks: {
+		key: [string, number];
+		value: EventBlockRow;
 	};
 	recordings: {
 		key: [string, number];
@@ -166,7 +196,7 @@ export type HistoryDb = IDBPDatabase<HistorySchema>;
 type UpgradeTx = IDBPTransaction<HistorySchema, StoreNames<HistorySchema>[], 'versionchange'>;
 
 /** Version 1: sessions (without capabilities) and their events. */
-function toV1(db: HistoryDb) {
+function toV1(db: HistoryDbV3) {
 	const sessions = db.createObjectStore('sessions', { keyPath: 'id' });
 	sessions.createIndex('by-startedAt', 'startedAt');
 	const events = db.createObjectStore('events', { keyPath: 'id', autoIncrement: true });
@@ -175,7 +205,7 @@ function toV1(db: HistoryDb) {
 }
 
 /** Version 2: the other stores, the filter indexes, and `capabilities` on every session. */
-async function toV2(db: HistoryDb, tx: UpgradeTx) {
+async function toV2(db: HistoryDbV3, tx: UpgradeTxV3) {
 	db.createObjectStore('recordings', { keyPath: ['sessionId', 'seq'] });
 	db.createObjectStore('transfers', { keyPath: ['sessionId', 'transferId'] }).createIndex(
 		'by-sha256',
@@ -201,7 +231,7 @@ async function toV2(db: HistoryDb, tx: UpgradeTx) {
  * startedAt, so a filtered list pages in date order), a trigram index for free-text search, the technician on every outbox row (audit
  * is sent only under its recorder's token) and a settings store.
  */
-async function toV3(db: HistoryDb, tx: UpgradeTx) {
+async function toV3(db: HistoryDbV3, tx: UpgradeTxV3) {
 	const sessions = tx.objectStore('sessions');
 	sessions.createIndex('by-serial', ['serial', 'startedAt']);
 	sessions.createIndex('by-site', ['site', 'startedAt']);
@@ -221,6 +251,62 @@ async function toV3(db: HistoryDb, tx: UpgradeTx) {
 	}
 }
 
+/**
+ * Version 4: events in blocks (`eventBlocks`, up to BLOCK_SIZE consecutive events of a session
+ * per record) instead of a record each, and outbox rows that hold a run of events. Every v3
+ * event moves into blocks in seq order, then the old store goes. Every v3 outbox row becomes a
+ * v4 row of its one event, under the same key, with its id kept as the event's idempotency id
+ * (the broker may already hold it) and its attempts and backoff (or parking) as they were.
+ */
+async function toV4(db: HistoryDb, tx: UpgradeTx, v3: HistoryDbV3, old: UpgradeTxV3) {
+	// Raw requests: a failed one aborts the upgrade, and the database stays at v3, whole.
+	const blocks = unwrap(
+		db.createObjectStore('eventBlocks', { keyPath: ['sessionId', 'firstSeq'] })
+	);
+	const events = old.objectStore('events').index('by-session-seq');
+	let block: EventBlockRow | null = null;
+	let after: IDBKeyRange | null = null;
+	for (;;) {
+		// Session by session in seq order, a thousand rows at a time: memory stays bounded.
+		const rows = await events.getAll(after, 1000);
+		const last = rows.at(-1);
+		if (!last) break;
+		for (const { id: _id, sessionId, ...event } of rows) {
+			// A gap (an event removed from a v3 database) starts a new block: each block stays a
+			// run of consecutive seqs, and Verify still reports the gap where it is.
+			if (
+				!block ||
+				block.sessionId !== sessionId ||
+				block.events.length >= BLOCK_SIZE ||
+				event.seq !== block.firstSeq + block.events.length
+			) {
+				if (block) blocks.add(block);
+				block = { sessionId, firstSeq: event.seq, events: [] };
+			}
+			block.events.push(event);
+		}
+		after = IDBKeyRange.lowerBound([last.sessionId, last.seq], true);
+	}
+	if (block) blocks.add(block);
+	v3.deleteObjectStore('events');
+
+	const outbox = unwrap(tx.objectStore('outbox'));
+	const rows = old.objectStore('outbox');
+	for (let cursor = await rows.openCursor(); cursor; cursor = await cursor.continue()) {
+		const { id, technicianId, event, attempts, nextAttemptAt } = cursor.value;
+		const { sessionId, ...rest } = event;
+		const row: OutboxRow = {
+			id,
+			technicianId,
+			sessionId,
+			events: [{ ...rest, id }],
+			attempts,
+			nextAttemptAt
+		};
+		outbox.put(row);
+	}
+}
+
 /** Opens (and migrates) the history database; `version` below the current one is for tests. */
 export function openHistoryDb(
 	name = HISTORY_DB_NAME,
@@ -228,10 +314,14 @@ export function openHistoryDb(
 ): Promise<HistoryDb> {
 	const opening: Promise<HistoryDb> = openDB<HistorySchema>(name, version, {
 		async upgrade(db, oldVersion, newVersion, tx) {
-			if (oldVersion < 1) toV1(db);
+			// Versions 1 to 3 are written against the shapes they shipped with (db-v3.ts).
+			const v3 = db as unknown as HistoryDbV3;
+			const v3tx = tx as unknown as UpgradeTxV3;
+			if (oldVersion < 1) toV1(v3);
 			const target = newVersion ?? HISTORY_VERSION;
-			if (oldVersion < 2 && target >= 2) await toV2(db, tx);
-			if (oldVersion < 3 && target >= 3) await toV3(db, tx);
+			if (oldVersion < 2 && target >= 2) await toV2(v3, v3tx);
+			if (oldVersion < 3 && target >= 3) await toV3(v3, v3tx);
+			if (oldVersion < 4 && target >= 4) await toV4(db, tx, v3, v3tx);
 		},
 		blocking() {
 			// Another tab needs a newer schema: step aside rather than block its upgrade.

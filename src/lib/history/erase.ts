@@ -7,6 +7,7 @@
  */
 import { deleteDB } from 'idb';
 import { HISTORY_DB_NAME, openHistoryDb } from './db';
+import { unsentEvents } from './outbox';
 
 export const RECORDING_KEYS_DB_NAME = 'benchside-keys';
 
@@ -17,8 +18,8 @@ export async function eraseLocalData(
 	keysName = RECORDING_KEYS_DB_NAME
 ): Promise<EraseResult> {
 	const db = await openHistoryDb(historyName);
-	const unsent = await db.count('outbox');
-	db.close();
+	const { waiting, parked } = await unsentEvents(db).finally(() => db.close());
+	const unsent = waiting + parked;
 	if (unsent > 0) return { erased: false, unsent };
 	// Other connections of this page close themselves when asked (openHistoryDb's `blocking`).
 	await deleteDB(historyName);

@@ -1,6 +1,6 @@
 /**
- * Writes a session into history as it happens: every event in its own transaction, with its
- * outbox row, chained to the one before. A crash loses at most the event being written; the
+ * Writes a session into history as it happens: every event in its own transaction (a block of
+ * one), with its outbox row, chained to the one before. A crash loses at most the event being written; the
  * session stays 'open' and `markInterrupted()` closes it at the next start.
  */
 import type { Capability } from '$lib/protocol/messages';
@@ -10,6 +10,7 @@ import type { HistoryDb, SessionOutcome, SessionRow, TransferRow } from './db';
 import {
 	EMPTY_HEAD,
 	appendEvent,
+	readEvent,
 	readHead,
 	type AppendOptions,
 	type ChainHead,
@@ -261,8 +262,7 @@ export async function markInterrupted(
 	for (const id of open) {
 		if (live.has(sessionLockName(id))) continue;
 		const head = await readHead(db, id);
-		const last =
-			head.seq >= 0 ? await db.getFromIndex('events', 'by-session-seq', [id, head.seq]) : undefined;
+		const last = head.seq >= 0 ? await readEvent(db, id, head.seq) : undefined;
 		const result = await appendEvent(
 			db,
 			id,

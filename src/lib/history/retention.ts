@@ -26,14 +26,15 @@ const range = (id: string) => IDBKeyRange.bound([id, -Infinity], [id, Infinity])
 
 /** Deletes one session and everything of it, in one transaction. */
 export async function deleteSession(db: HistoryDb, id: string): Promise<void> {
-	const tx = db.transaction(['sessions', 'events', 'transfers', 'recordings'], 'readwrite');
-	const pending: Promise<unknown>[] = [tx.objectStore('sessions').delete(id)];
-	pending.push(tx.objectStore('transfers').delete(range(id)));
-	pending.push(tx.objectStore('recordings').delete(range(id)));
-	const events = tx.objectStore('events').index('by-session-seq');
-	for (let c = await events.openKeyCursor(range(id)); c; c = await c.continue())
-		pending.push(tx.objectStore('events').delete(c.primaryKey));
-	await Promise.all([...pending, tx.done]);
+	const tx = db.transaction(['sessions', 'eventBlocks', 'transfers', 'recordings'], 'readwrite');
+	await Promise.all([
+		tx.objectStore('sessions').delete(id),
+		// Every store of a session's parts is keyed [sessionId, …]: one key-range delete each.
+		tx.objectStore('eventBlocks').delete(range(id)),
+		tx.objectStore('transfers').delete(range(id)),
+		tx.objectStore('recordings').delete(range(id)),
+		tx.done
+	]);
 }
 
 /** Sessions started before `now - days` and closed; returns the ids deleted. */

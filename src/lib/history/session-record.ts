@@ -1,5 +1,6 @@
 /** One session as stored: its row, its events in seq order, its files. */
 import type { EventRow, HistoryDb, SessionRow, TransferRow } from './db';
+import { eventsOf } from './journal';
 import { announceSessionsChanged } from './notice';
 
 export interface SessionRecord {
@@ -12,13 +13,13 @@ const range = (id: string) => IDBKeyRange.bound([id, -Infinity], [id, Infinity])
 
 /** Reads a session in one transaction (so its parts agree); null when there is no such session. */
 export async function readSession(db: HistoryDb, id: string): Promise<SessionRecord | null> {
-	const tx = db.transaction(['sessions', 'events', 'transfers']);
-	const [session, events, transfers] = await Promise.all([
+	const tx = db.transaction(['sessions', 'eventBlocks', 'transfers']);
+	const [session, blocks, transfers] = await Promise.all([
 		tx.objectStore('sessions').get(id),
-		tx.objectStore('events').index('by-session-seq').getAll(range(id)),
+		tx.objectStore('eventBlocks').getAll(range(id)),
 		tx.objectStore('transfers').getAll(range(id))
 	]);
-	return session ? { session, events, transfers } : null;
+	return session ? { session, events: eventsOf(blocks), transfers } : null;
 }
 
 export type TicketResult =
