@@ -10,7 +10,12 @@ import { LABELS } from './stream/fixtures';
 import { startStreamWorker } from './stream/page';
 
 /** Interleaved rounds of ceiling and pipeline, order alternating; ratios are per round. */
-const ROUNDS = 3;
+const ROUNDS = 5;
+/**
+ * Decode-only and pipeline runs take the recording this many times over (450 frames): one pass
+ * lasts 55-270 ms flat out, short enough for a scheduling hiccup to move a ratio by 10 %.
+ */
+const FLAT_LOOPS = 5;
 /** One-at-a-time passes for the draw costs: each method draws every frame once over three. */
 const PASSES = 3;
 
@@ -30,14 +35,15 @@ export async function run(report: Report) {
 			const pipeline: number[] = [];
 			const unpainted: number[] = [];
 			const flat = async (paints: boolean) => {
-				const r = await worker.call((api) => api.pipelineFlat(paints));
+				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS));
 				if (r.dropped > 0)
 					console.warn(`[stream] ${label}: the pipeline dropped ${r.dropped} chunks fed flat out`);
 				return r.fps;
 			};
 			for (let round = 0; round < ROUNDS; round++) {
 				const steps = [
-					async () => decode.push(await worker.call((api) => api.decodeFlat(label, false))),
+					async () =>
+						decode.push(await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS))),
 					async () => pipeline.push(await flat(true)),
 					async () => unpainted.push(await flat(false)),
 					async () => drawn.push(await worker.call((api) => api.decodeFlat(label, true)))

@@ -40,9 +40,9 @@ const api = {
 		canvas = screen;
 	},
 
-	async decodeFlat(label: StreamLabel, draw: boolean): Promise<number> {
+	async decodeFlat(label: StreamLabel, draw: boolean, loops = 1): Promise<number> {
 		const f = await fixture(label);
-		return decodeFlat(f, draw ? pipelineStyleContext(f) : null);
+		return decodeFlat(f, draw ? pipelineStyleContext(f) : null, loops);
 	},
 
 	async drawCosts(label: StreamLabel, passes: number) {
@@ -70,9 +70,9 @@ const api = {
 		}
 	},
 
-	async pipelineFlat(paints = true) {
+	async pipelineFlat(paints = true, loops = 1) {
 		const p = pipeline(paints);
-		const result = await p.flatOut(await p.clip());
+		const result = await p.flatOut(await p.clip(loops));
 		return { ...result, brightest: paints ? p.brightest() : 255 };
 	},
 

@@ -25,11 +25,18 @@ function decoder(f: Fixture, output: (frame: VideoFrame) => void, fail: (e: unkn
 }
 
 /**
- * Every chunk queued at once; each frame closed at once (`draw` null) or drawn first. Frames/s
- * from the first decode() call to the last output.
+ * Every chunk queued at once, the recording `loops` times over with rising timestamps; each frame
+ * closed at once (`draw` null) or drawn first. Frames/s from the first decode() call to the last
+ * output.
  */
-export async function decodeFlat(f: Fixture, draw: ((frame: VideoFrame) => void) | null) {
-	const n = f.chunks.length;
+export async function decodeFlat(
+	f: Fixture,
+	draw: ((frame: VideoFrame) => void) | null,
+	loops = 1
+) {
+	const n = f.chunks.length * loops;
+	const last = f.chunks.at(-1)!;
+	const span = last.timestamp + last.duration;
 	const done = deferred();
 	let outputs = 0;
 	let end = 0;
@@ -46,7 +53,8 @@ export async function decodeFlat(f: Fixture, draw: ((frame: VideoFrame) => void)
 		done.reject
 	);
 	const start = performance.now();
-	for (const c of f.chunks) d.decode(encodedChunk(c));
+	for (let loop = 0; loop < loops; loop++)
+		for (const c of f.chunks) d.decode(encodedChunk(c, loop * span + c.timestamp));
 	await withDeadline(done.promise, 60_000, 'ceiling decode');
 	d.close();
 	return (n / (end - start)) * 1000;

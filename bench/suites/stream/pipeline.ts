@@ -79,12 +79,15 @@ export class PipelineHarness {
 		this.#decoder.watch.onOutput = () => this.#wake?.();
 	}
 
-	/** The whole recording sealed as the next stretch of the stream (untimed). */
-	async clip(): Promise<Clip> {
+	/** The whole recording, `loops` times over, sealed as the next stretch of the stream (untimed). */
+	async clip(loops = 1): Promise<Clip> {
 		const f = this.#fixture!;
-		const records = await this.#wire.sealClip(f, this.#nextBase);
 		const last = f.chunks.at(-1)!;
-		this.#nextBase += last.timestamp + last.duration;
+		const records: WireRecord[] = [];
+		for (let loop = 0; loop < loops; loop++) {
+			records.push(...(await this.#wire.sealClip(f, this.#nextBase)));
+			this.#nextBase += last.timestamp + last.duration;
+		}
 		return { records };
 	}
 
