@@ -8,10 +8,11 @@ import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
 import '../../src/app.css';
 import { openHistoryDb, withIndexKeys, type SessionRow } from '$lib/history/db';
-import { EMPTY_HEAD, appendBatch, sessionEvents } from '$lib/history/journal';
+import { EMPTY_HEAD, appendBatch, appendEvent, sessionEvents } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
-import { applyRetention } from '$lib/history/retention';
+import { applyRetention, saveRetention } from '$lib/history/retention';
+import { historyUpkeep } from '$lib/history/upkeep';
 import HistoryView from '$lib/history/ui/HistoryView.svelte';
 import StoragePanel from '$lib/history/ui/StoragePanel.svelte';
 import { START, seedSession } from './history/seed';
@@ -112,6 +113,52 @@ describe('retention', () => {
 		expect(await db.get('settings', 'retentionDays')).toBe(30);
 		// Nothing more is old enough.
 		expect(await applyRetention(db, 30, now())).toEqual([]);
+	});
+});
+
+describe('at every start of the app', () => {
+	it('marks crashed sessions interrupted and applies the saved retention, history page or not', async () => {
+		const { db } = await freshDb();
+		const old = await seedSession(db); // finished long ago
+		// Still "open", written without a recorder: the tab that recorded it is gone.
+		const crashed = { sessionId: 'crashed' };
+		const first = await appendEvent(
+			db,
+			'crashed',
+			EMPTY_HEAD,
+			{ type: 'connect-attempt', data: { attempt: 1 }, at: START },
+			{
+				create: {
+					id: 'crashed',
+					instrumentId: 'ins-9',
+					serial: 'X',
+					site: 'Lyon',
+					technicianId: 't',
+					startedAt: START,
+					endedAt: null,
+					outcome: 'open',
+					capabilities: []
+				}
+			}
+		);
+		expect(first.ok).toBe(true);
+		const now = () => START + 100 * DAY;
+
+		// No retention chosen: nothing is deleted, the crashed session is closed as interrupted.
+		expect(await historyUpkeep(db, now)).toEqual({
+			interrupted: [crashed.sessionId],
+			deleted: []
+		});
+		expect((await db.get('sessions', crashed.sessionId))?.outcome).toBe('interrupted');
+		expect(await db.get('sessions', old.sessionId)).toBeDefined();
+
+		// 30 days chosen on an earlier visit: the next start deletes both, now both are finished.
+		await saveRetention(db, 30);
+		const next = await historyUpkeep(db, now);
+		expect(next.interrupted).toEqual([]);
+		expect(new Set(next.deleted)).toEqual(new Set([old.sessionId, crashed.sessionId]));
+		expect(await db.count('sessions')).toBe(0);
+		expect(await sessionEvents(db, old.sessionId)).toEqual([]);
 	});
 });
 
