@@ -13,6 +13,7 @@ import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
 import { applyRetention, saveRetention } from '$lib/history/retention';
 import { historyUpkeep } from '$lib/history/upkeep';
+import { PARKED } from '$lib/history/outbox';
 import HistoryView from '$lib/history/ui/HistoryView.svelte';
 import StoragePanel from '$lib/history/ui/StoragePanel.svelte';
 import { START, seedSession } from './history/seed';
@@ -159,6 +160,48 @@ describe('at every start of the app', () => {
 		expect(new Set(next.deleted)).toEqual(new Set([old.sessionId, crashed.sessionId]));
 		expect(await db.count('sessions')).toBe(0);
 		expect(await sessionEvents(db, old.sessionId)).toEqual([]);
+	});
+});
+
+describe('the audit trail on the storage panel', () => {
+	it('counts unsent events (singular and plural) and explains the ones the broker refused', async () => {
+		const { db } = await freshDb();
+		const event = (n: number) => ({
+			id: crypto.randomUUID(),
+			sessionId: 's',
+			seq: n,
+			at: START + n,
+			type: 'chat',
+			data: { text: `${n}` },
+			prevHash: '0'.repeat(64),
+			hash: '1'.repeat(64)
+		});
+		const row = (events: ReturnType<typeof event>[], nextAttemptAt: number) => ({
+			id: crypto.randomUUID(),
+			technicianId: 't',
+			sessionId: 's',
+			events,
+			attempts: 0,
+			nextAttemptAt
+		});
+		await db.put('outbox', row([event(0)], START));
+		place(StoragePanel as never, { db });
+		await expect
+			.element(page.getByTestId('audit-unsent'))
+			.toHaveTextContent('Audit trail: 1 event not yet sent to the broker. It is sent');
+		expect(document.querySelector('[data-testid=audit-parked]')).toBeNull();
+
+		await db.put('outbox', row([event(1), event(2)], PARKED));
+		// The panel recounts every 5 s; a second panel (a later visit) counts at once.
+		place(StoragePanel as never, { db });
+		await expect
+			.element(page.getByTestId('audit-unsent').nth(1))
+			.toHaveTextContent('Audit trail: 3 events not yet sent to the broker.');
+		await expect
+			.element(page.getByTestId('audit-parked'))
+			.toHaveTextContent(
+				'The broker refused 2 of them for good (malformed, too large, or not allowed for the account that recorded them)'
+			);
 	});
 });
 
