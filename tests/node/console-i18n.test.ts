@@ -8,6 +8,7 @@ import {
 	formatRelative,
 	locale,
 	LOCALES,
+	m,
 	sessionFailureText
 } from '$lib/i18n';
 import { CLIENT_FAILURE_CODES, SESSION_ONLY_FAILURE_CODES } from '$lib/i18n/errors';
@@ -16,6 +17,17 @@ const messages = (l: string): Record<string, unknown> =>
 	JSON.parse(readFileSync(`src/lib/i18n/messages/${l}.json`, 'utf8'));
 
 afterEach(() => locale.set('en'));
+
+/** A message with variants, as the inlang message format writes one: `[{ selectors, match }]`. */
+function variants(
+	value: unknown,
+	key: string
+): { selectors: string[]; match: Record<string, unknown> } {
+	expect(Array.isArray(value) && value.length === 1, key).toBe(true);
+	const v = (value as { selectors?: string[]; match?: Record<string, unknown> }[])[0]!;
+	expect(Array.isArray(v.selectors) && typeof v.match === 'object', key).toBe(true);
+	return { selectors: v.selectors!, match: v.match! };
+}
 
 /** The text of every code in one language. */
 function texts(): Map<string, string> {
@@ -40,8 +52,34 @@ describe('the console in English and French', () => {
 		expect(Object.keys(fr).sort()).toEqual(Object.keys(en).sort());
 		for (const [key, value] of Object.entries(fr)) {
 			if (key === '$schema') continue;
-			expect(typeof value === 'string' && value.trim().length > 0, key).toBe(true);
+			if (typeof value === 'string') {
+				expect(value.trim().length > 0, key).toBe(true);
+				continue;
+			}
+			// A message with variants (plural forms): the same selectors and the same cases in
+			// both languages, each one a text.
+			const frVariants = variants(value, key);
+			const enVariants = variants(en[key], key);
+			expect(frVariants.selectors, key).toEqual(enVariants.selectors);
+			expect(Object.keys(frVariants.match).sort(), key).toEqual(
+				Object.keys(enVariants.match).sort()
+			);
+			for (const text of Object.values(frVariants.match))
+				expect(typeof text === 'string' && text.trim().length > 0, key).toBe(true);
 		}
+	});
+
+	it('says "1 file" and "2 files", "1 fichier" and "0 fichier" (plural forms)', () => {
+		locale.set('en');
+		expect(m.history_summary_files({ count: 1, n: '1', size: '812 bytes' })).toBe(
+			'1 file, 812 bytes'
+		);
+		expect(m.history_summary_files({ count: 2, n: '2', size: '2 kB' })).toBe('2 files, 2 kB');
+		locale.set('fr');
+		expect(m.history_summary_files({ count: 0, n: '0', size: '0 octet' })).toBe(
+			'0 fichier, 0 octet'
+		);
+		expect(m.history_summary_files({ count: 3, n: '3', size: '3 ko' })).toBe('3 fichiers, 3 ko');
 	});
 
 	it('explains every broker, console and session failure code in plain English and French', () => {
