@@ -58,6 +58,14 @@ export async function run(report: Report) {
 		report(`channel.seal-copy.${label}.mbps`, mbps(bytes, perOp(r.sealCopy)), 'MB/s');
 		report(`channel.seal-copy.${label}.overhead`, overhead(r.sealCopy, r.encrypt), 'ratio');
 		report(`channel.open.${label}.overhead`, overhead(r.open, r.decrypt), 'ratio');
+		// Bare decrypt against itself, measured in another slot of the same rounds: how far apart
+		// two identical operations come out, i.e. what the side-by-side overheads can resolve.
+		report(`aesgcm.decrypt.${label}.same`, overhead(r.decryptAgain, r.decrypt), 'ratio');
+		report(
+			`aesgcm.decrypt-burst.${label}.same`,
+			overhead(r.decryptBurstAgain, r.decryptBurst),
+			'ratio'
+		);
 		// What the record layer itself costs per record (cipher stubbed), against the bare cipher.
 		report(`channel.seal.${label}.own.us`, perOp(r.sealOwn) * 1000, 'µs');
 		report(`channel.open.${label}.own.us`, perOp(r.openOwn) * 1000, 'µs');

@@ -29,7 +29,9 @@ type SequentialKind = BaseKind | OwnKind;
 type Plan = Omit<Parameters<typeof timeOps>[0], 'minMs' | 'minOps'>;
 /** The same operations with a whole batch in flight at once: throughput, as a burst is handled. */
 type PipelinedKind = 'encryptBurst' | 'decryptBurst' | 'sealBurst' | 'openBurst';
-type Kind = SequentialKind | PipelinedKind;
+/** Bare decrypt measured a second time in another slot of the round: the comparison's noise. */
+type SameKind = 'decryptAgain' | 'decryptBurstAgain';
+type Kind = SequentialKind | PipelinedKind | SameKind;
 export type SizeSamples = { bytes: number } & Record<Kind, Sample[]>;
 
 /**
@@ -206,15 +208,17 @@ async function measureSize(
 		encryptBurst: burst('encrypt'),
 		decryptBurst: burst('decrypt'),
 		sealBurst: burst('seal'),
-		openBurst: burst('open')
+		openBurst: burst('open'),
+		decryptAgain: plans.decrypt,
+		decryptBurstAgain: burst('decrypt')
 	};
 	const out = { bytes } as SizeSamples;
 	for (const kind of Object.keys(all) as Kind[]) out[kind] = [];
 	const orders: Kind[][] = [
-		['encrypt', 'seal', 'sealCopy', 'sealOwn', 'decrypt', 'open', 'openOwn'],
-		['encryptBurst', 'sealBurst', 'decryptBurst', 'openBurst'],
-		['sealOwn', 'sealCopy', 'seal', 'encrypt', 'openOwn', 'open', 'decrypt'],
-		['sealBurst', 'encryptBurst', 'openBurst', 'decryptBurst']
+		['encrypt', 'seal', 'sealCopy', 'sealOwn', 'decrypt', 'open', 'decryptAgain', 'openOwn'],
+		['encryptBurst', 'sealBurst', 'decryptBurst', 'openBurst', 'decryptBurstAgain'],
+		['sealOwn', 'sealCopy', 'seal', 'encrypt', 'openOwn', 'decryptAgain', 'open', 'decrypt'],
+		['sealBurst', 'encryptBurst', 'decryptBurstAgain', 'openBurst', 'decryptBurst']
 	];
 	for (const kind of [...orders[0]!, ...orders[1]!]) {
 		await timeOps({ ...all[kind], minMs: o.warmupMs, minOps: 1 });
