@@ -8,7 +8,7 @@ import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
 import '../../src/app.css';
 import { openHistoryDb, withIndexKeys, type SessionRow } from '$lib/history/db';
-import { EMPTY_HEAD, appendBatch, appendEvent, sessionEvents } from '$lib/history/journal';
+import { EMPTY_HEAD, appendBatch, sessionEvents } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
 import { applyRetention, saveRetention } from '$lib/history/retention';
@@ -16,7 +16,7 @@ import { historyUpkeep } from '$lib/history/upkeep';
 import { PARKED } from '$lib/history/outbox';
 import HistoryView from '$lib/history/ui/HistoryView.svelte';
 import StoragePanel from '$lib/history/ui/StoragePanel.svelte';
-import { START, seedSession } from './history/seed';
+import { START, seedCrashedSession, seedSession } from './history/seed';
 import { scratchHistory } from './history/scratch';
 
 const { cleanups, open: freshDb } = scratchHistory('history-storage');
@@ -123,26 +123,7 @@ describe('at every start of the app', () => {
 		const old = await seedSession(db); // finished long ago
 		// Still "open", written without a recorder: the tab that recorded it is gone.
 		const crashed = { sessionId: 'crashed' };
-		const first = await appendEvent(
-			db,
-			'crashed',
-			EMPTY_HEAD,
-			{ type: 'connect-attempt', data: { attempt: 1 }, at: START },
-			{
-				create: {
-					id: 'crashed',
-					instrumentId: 'ins-9',
-					serial: 'X',
-					site: 'Lyon',
-					technicianId: 't',
-					startedAt: START,
-					endedAt: null,
-					outcome: 'open',
-					capabilities: []
-				}
-			}
-		);
-		expect(first.ok).toBe(true);
+		await seedCrashedSession(db, 'crashed', START);
 		const now = () => START + 100 * DAY;
 
 		// No retention chosen: nothing is deleted, the crashed session is closed as interrupted.

@@ -7,14 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
 import { eventHash } from '$lib/history/chain';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
-import {
-	EMPTY_HEAD,
-	appendEvent,
-	sessionEvents,
-	sessionRange,
-	verifySession
-} from '$lib/history/journal';
+import { appendEvent, sessionEvents, sessionRange, verifySession } from '$lib/history/journal';
 import { HistoryRecorder, markInterrupted, type SessionMeta } from '$lib/history/recorder';
+import { seedCrashedSession } from './history/seed';
 import { editStoredEvent } from './history/tamper';
 import { storageStatus } from '$lib/history/storage';
 import { base64urlEncode } from '$lib/protocol/base64url';
@@ -262,29 +257,9 @@ describe('history under storage pressure', () => {
 describe('sessions cut short', () => {
 	it('are marked interrupted at the next start, with a final chained event; live ones are left alone', async () => {
 		const db = await freshDb();
-		// A session whose tab crashed: written without a recorder, so no one holds its lock.
 		const startedAt = now();
-		const first = await appendEvent(
-			db,
-			'crashed',
-			EMPTY_HEAD,
-			{ type: 'connect-attempt', data: { attempt: 1 }, at: startedAt },
-			{
-				create: {
-					id: 'crashed',
-					instrumentId: 'ins-9',
-					serial: 'X',
-					site: 'Lyon',
-					technicianId: 't',
-					startedAt,
-					endedAt: null,
-					outcome: 'open',
-					capabilities: []
-				}
-			}
-		);
-		if (!first.ok) throw new Error(first.code);
-		const second = await appendEvent(db, 'crashed', first.head, {
+		const head = await seedCrashedSession(db, 'crashed', startedAt);
+		const second = await appendEvent(db, 'crashed', head, {
 			type: 'chat',
 			data: { from: 'customer', messageId: 1, text: 'is it frozen?' },
 			at: startedAt + 1

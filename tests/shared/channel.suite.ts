@@ -19,6 +19,28 @@ async function sealed(from: SecureChannel, ...messages: AppMessage[]): Promise<F
 	return out;
 }
 
+/**
+ * Makes the first `encrypt` or `decrypt` call finish 30 ms after the others. The inputs are copied
+ * at the call, as WebCrypto does (the channel reuses its nonce and AAD buffers).
+ */
+function firstFinishesLast(name: 'encrypt' | 'decrypt') {
+	const real = crypto.subtle[name].bind(crypto.subtle);
+	let calls = 0;
+	return vi.spyOn(crypto.subtle, name).mockImplementation((algorithm, key, data) => {
+		const p = algorithm as AesGcmParams;
+		const copied = {
+			...p,
+			iv: new Uint8Array(p.iv as Uint8Array),
+			additionalData: new Uint8Array(p.additionalData as Uint8Array)
+		};
+		const bytes = new Uint8Array(data as Uint8Array);
+		const delay = calls++ === 0 ? 30 : 0;
+		return new Promise((resolve) => setTimeout(resolve, delay)).then(() =>
+			real(copied, key, bytes)
+		);
+	});
+}
+
 async function pair() {
 	return connect(await world());
 }
@@ -66,23 +88,7 @@ describe('sealed records', () => {
 
 	it('hand out records sealed all at once in call order, whatever each takes to encrypt', async () => {
 		const { console: c, agent: a } = await pair();
-		// The first encryption is made to finish last.
-		const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
-		let calls = 0;
-		const spy = vi.spyOn(crypto.subtle, 'encrypt').mockImplementation((algorithm, key, data) => {
-			// WebCrypto copies its inputs at the call (the channel reuses its nonce buffer).
-			const p = algorithm as AesGcmParams;
-			const copied = {
-				...p,
-				iv: new Uint8Array(p.iv as Uint8Array),
-				additionalData: new Uint8Array(p.additionalData as Uint8Array)
-			};
-			const bytes = new Uint8Array(data as Uint8Array);
-			const delay = calls++ === 0 ? 30 : 0;
-			return new Promise((resolve) => setTimeout(resolve, delay)).then(() =>
-				encrypt(copied, key, bytes)
-			);
-		});
+		const spy = firstFinishesLast('encrypt');
 		const order: number[] = [];
 		let written: Uint8Array[][];
 		try {
@@ -106,7 +112,6 @@ describe('sealed records', () => {
 
 	it('deliver records opened all at once in arrival order, and nothing after a forged one', async () => {
 		const { console: c, agent: a } = await pair();
-		// A large file chunk first: it decrypts last, yet must be delivered first.
 		const big: AppMessage = {
 			type: 'file-chunk',
 			transferId: 3,
@@ -116,13 +121,19 @@ describe('sealed records', () => {
 		const records = await sealed(c, big, chat(1), chat(2), chat(3), chat(4), chat(5));
 		records[3] = { ...records[3]!, payload: records[3]!.payload.map((b, i) => (i ? b : b ^ 1)) };
 		const settled: string[] = [];
-		const opening = records.map((r, i) =>
-			a.open(r).then(
-				(m) => settled.push(`${i}:${m.type}`),
-				(e: { code: string }) => settled.push(`${i}:${e.code}`)
-			)
-		);
-		await Promise.all(opening);
+		// The first record (the large one) is made to finish decrypting last.
+		const spy = firstFinishesLast('decrypt');
+		try {
+			const opening = records.map((r, i) =>
+				a.open(r).then(
+					(m) => settled.push(`${i}:${m.type}`),
+					(e: { code: string }) => settled.push(`${i}:${e.code}`)
+				)
+			);
+			await Promise.all(opening);
+		} finally {
+			spy.mockRestore();
+		}
 		expect(settled).toEqual([
 			'0:file-chunk',
 			'1:chat',

@@ -124,12 +124,67 @@ class Direction {
 	}
 }
 
+/**
+ * Results handed out in call order, whatever order their work settles in (records encrypt and
+ * decrypt in parallel). With nothing in flight, the usual case, a result goes out as it settles,
+ * without a queue step: the fewer promise steps per record, the closer it costs to its cipher.
+ */
+class InOrder<T> {
+	#pending = 0;
+	#tail: Promise<T> | null = null;
+	readonly #settled: (value: T) => T;
+	readonly #failed: (error: unknown) => never;
+
+	constructor(
+		settled: (value: T) => T = (value) => value,
+		failed: (error: unknown) => never = (error) => {
+			throw error;
+		}
+	) {
+		this.#settled = (value) => {
+			this.#pending--;
+			return settled(value);
+		};
+		this.#failed = (error) => {
+			this.#pending--;
+			return failed(error);
+		};
+	}
+
+	add(work: Promise<T>): Promise<T> {
+		let turn = work;
+		if (this.#pending > 0 && this.#tail) {
+			work.catch(() => {}); // observed through `turn`, once the results before it are out
+			turn = this.#tail.then(
+				() => work,
+				() => work
+			);
+		}
+		this.#pending++;
+		const ordered = turn.then(this.#settled, this.#failed);
+		this.#tail = ordered;
+		return ordered;
+	}
+}
+
 export class SecureChannel {
 	readonly role: Role;
 	readonly #out: Direction;
 	readonly #in: Direction;
 	readonly #opts: Required<ChannelOptions>;
 	#closed: ProtocolErrorCode | null = null;
+	readonly #sealOrder = new InOrder<Uint8Array[]>();
+	/** A record's turn: its message, unless an earlier record already closed the channel. */
+	readonly #openOrder = new InOrder<AppMessage>(
+		(message) => {
+			if (this.#closed !== null) this.#assertOpen();
+			return message;
+		},
+		(e) => {
+			if (e instanceof ProtocolError) this.close(e.code);
+			throw e;
+		}
+	);
 
 	constructor(role: Role, secrets: ChannelSecrets, options: ChannelOptions = {}) {
 		this.role = role;
@@ -224,32 +279,8 @@ export class SecureChannel {
 		} catch (e) {
 			work = Promise.reject(e);
 		}
-		// Resolved in call order; with none in flight (the usual case) without waiting on a queue.
-		const previous = this.#sealPending === 0 ? null : this.#sealTail;
-		let turn = work;
-		if (previous) {
-			work.catch(() => {}); // observed through `turn`
-			turn = previous.then(
-				() => work,
-				() => work
-			);
-		}
-		this.#sealPending++;
-		const ordered = turn.then(this.#sealed, this.#sealFailed);
-		this.#sealTail = ordered;
-		return ordered;
+		return this.#sealOrder.add(work);
 	}
-
-	#sealPending = 0;
-	#sealTail: Promise<Uint8Array[]> | null = null;
-	readonly #sealed = (buffers: Uint8Array[]): Uint8Array[] => {
-		this.#sealPending--;
-		return buffers;
-	};
-	readonly #sealFailed = (e: unknown): never => {
-		this.#sealPending--;
-		throw e;
-	};
 
 	#encrypt(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
 		const out = this.#out;
@@ -281,38 +312,8 @@ export class SecureChannel {
 			work = Promise.reject(e);
 		}
 		// In turn: records before this one are delivered first; a failure closes the channel then.
-		// With none in flight (the usual case) the record's own result is delivered as it comes;
-		// the fewer promise steps per record, the closer a record costs to its bare decryption.
-		const previous = this.#openPending === 0 ? null : this.#openTail;
-		let turn = work;
-		if (previous) {
-			work.catch(() => {}); // observed through `turn`, once the records before it are out
-			turn = previous.then(
-				() => work,
-				() => work
-			);
-		}
-		this.#openPending++;
-		const ordered = turn.then(this.#deliver, this.#failed);
-		this.#openTail = ordered;
-		return ordered;
+		return this.#openOrder.add(work);
 	}
-
-	#openPending = 0;
-	#openTail: Promise<AppMessage> | null = null;
-
-	/** A record's turn has come: its result, unless an earlier record already closed the channel. */
-	readonly #deliver = (message: AppMessage): AppMessage => {
-		this.#openPending--;
-		if (this.#closed !== null) this.#assertOpen();
-		return message;
-	};
-
-	readonly #failed = (e: unknown): never => {
-		this.#openPending--;
-		if (e instanceof ProtocolError) this.close(e.code);
-		throw e;
-	};
 
 	#startOpen(frame: Frame): Promise<AppMessage> {
 		const input = this.#in;

@@ -1,5 +1,5 @@
 /** A recorded session with real consent signatures, for the history page tests. */
-import { appendEvent, readHead } from '$lib/history/journal';
+import { EMPTY_HEAD, appendEvent, readHead, type ChainHead } from '$lib/history/journal';
 import type { HistoryDb } from '$lib/history/db';
 import { HistoryRecorder } from '$lib/history/recorder';
 import { base64urlEncode } from '$lib/protocol/base64url';
@@ -7,6 +7,38 @@ import { signConsent } from '$lib/protocol/consent';
 import { generateIdentity } from '$lib/protocol/identity';
 
 export const START = Date.UTC(2026, 2, 14, 9, 26, 53);
+
+/**
+ * A session whose tab crashed after its first event: written without a recorder, so no one holds
+ * its lock, and still `open`. Returns the head of its chain.
+ */
+export async function seedCrashedSession(
+	db: HistoryDb,
+	id: string,
+	startedAt: number
+): Promise<ChainHead> {
+	const first = await appendEvent(
+		db,
+		id,
+		EMPTY_HEAD,
+		{ type: 'connect-attempt', data: { attempt: 1 }, at: startedAt },
+		{
+			create: {
+				id,
+				instrumentId: 'ins-9',
+				serial: 'X',
+				site: 'Lyon',
+				technicianId: 't',
+				startedAt,
+				endedAt: null,
+				outcome: 'open',
+				capabilities: []
+			}
+		}
+	);
+	if (!first.ok) throw new Error(first.code);
+	return first.head;
+}
 
 export interface Seeded {
 	sessionId: string;
