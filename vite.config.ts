@@ -14,6 +14,19 @@ const require = createRequire(import.meta.url);
  * straight from the installed msw package, so it always matches the library's version and is
  * never copied into static/: the production build cannot contain it.
  */
+/**
+ * Put before MSW's own listener: the scripts of dedicated and shared workers (and the modules
+ * they import) go to the network without MSW. MSW has no handler for them anyway, and in Firefox
+ * a module worker whose script passes through MSW's `respondWith` never runs (mswjs/msw#2654):
+ * the stream worker would never start. Listeners run in order; stopping the event here leaves
+ * it to the browser's own fetch.
+ */
+const WORKER_SCRIPTS_PASS = `self.addEventListener('fetch', (event) => {
+	const d = event.request.destination;
+	if (d === 'worker' || d === 'sharedworker') event.stopImmediatePropagation();
+});
+`;
+
 function mockServiceWorkerInDev(): Plugin {
 	return {
 		name: 'benchside:mock-service-worker',
@@ -23,7 +36,7 @@ function mockServiceWorkerInDev(): Plugin {
 			server.middlewares.use('/mockServiceWorker.js', (_req, res) => {
 				res.setHeader('Content-Type', 'text/javascript');
 				res.setHeader('Service-Worker-Allowed', '/');
-				res.end(readFileSync(file));
+				res.end(WORKER_SCRIPTS_PASS + readFileSync(file, 'utf8'));
 			});
 		}
 	};
