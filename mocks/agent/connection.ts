@@ -63,6 +63,7 @@ export class AgentConnection {
 		this.transfers.spendOnce = () => {
 			if (this.grants.get('file-transfer')?.scope === 'once') this.grants.delete('file-transfer');
 		};
+		this.transfers.drop = () => this.drop();
 		ctx.customer.answer = (requestId, decision) => void this.#answerPending(requestId, decision);
 		ctx.customer.revoke = (capability) => void this.revoke(capability);
 	}
@@ -132,7 +133,10 @@ export class AgentConnection {
 		this.technicianId = step.technicianId;
 		const from = this.#resume ? this.#resumedFrom : null;
 		this.resumed = from !== null;
-		if (this.resumed) this.#link.oneShots = false;
+		if (this.resumed) {
+			this.#link.oneShots = false;
+			this.transfers.drop = null;
+		}
 		// Only view survives a resumption: control, files and clipboard are asked for again.
 		if (from?.grants.has('view')) this.grants.set('view', { scope: 'session' });
 		this.#ctx.log({

@@ -30,6 +30,7 @@ export type TransferFailure =
 	| 'integrity'
 	| 'io-error'
 	| 'too-large'
+	| 'bad-offset'
 	| 'closed'
 	| 'reconnect'
 	| 'read-error'

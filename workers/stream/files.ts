@@ -237,8 +237,10 @@ export class FileTransfers {
 
 	#onAccept(t: Transfer, offset: number) {
 		if (t.view.direction !== 'upload' || t.view.state !== 'offered' || !t.data) return;
-		// A non-zero offset resumes a partial file the agent kept.
-		if (offset > t.data.length) return void this.#abort(t, 'io-error', `offset ${offset}`);
+		// A non-zero offset resumes a partial file the agent kept: at one of our chunks, or the end.
+		const size = t.data.length;
+		if (offset > size || (offset < size && offset % CHUNK_BYTES !== 0))
+			return void this.#abort(t, 'bad-offset', `offset ${offset} of ${size}`);
 		t.next = offset;
 		this.#set(t, { state: 'sending', bytes: offset });
 		this.#pump(t);
