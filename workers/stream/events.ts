@@ -48,6 +48,8 @@ export interface TransferView {
 	state: TransferState;
 	/** Hex SHA-256 of the whole file, once known. */
 	sha256?: string;
+	/** A download that continues where a dropped connection cut it: the bytes kept from then. */
+	resumedFrom?: number;
 	reason?: TransferFailure;
 	message?: string;
 }
