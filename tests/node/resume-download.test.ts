@@ -31,24 +31,26 @@ const isFileMessage = (m: AppMessage): m is FileMessage => FILE_TYPES.has(m.type
 function consoleFiles() {
 	const sent: AppMessage[] = [];
 	const events: SessionEvent[] = [];
-	const c = {
-		session: null as Open | null,
+	const current: { session: Open | null } = { session: null };
+	const files = new FileTransfers({
+		open: () => current.session?.conn.state === 'open',
+		phi: () => false,
+		grant: () => 'session',
+		spendOnce: () => {},
+		send: async (m) => {
+			const s = current.session;
+			if (s?.conn.state !== 'open') return false;
+			sent.push(m);
+			await s.conn.send(m);
+			return true;
+		},
+		emit: (e) => events.push(e)
+	});
+	return {
+		current,
 		sent,
-		events,
-		files: new FileTransfers({
-			open: () => c.session?.conn.state === 'open',
-			phi: () => false,
-			grant: () => 'session',
-			spendOnce: () => {},
-			send: async (m) => {
-				if (c.session?.conn.state !== 'open') return false;
-				sent.push(m);
-				await c.session.conn.send(m);
-				return true;
-			},
-			emit: (e) => events.push(e)
-		}),
-		onMessage: (m: AppMessage) => isFileMessage(m) && c.files.onMessage(m),
+		files,
+		onMessage: (m: AppMessage) => isFileMessage(m) && files.onMessage(m),
 		last: (id: number) =>
 			events
 				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
@@ -56,7 +58,6 @@ function consoleFiles() {
 		saved: (id: number) =>
 			events.flatMap((e) => (e.type === 'file-received' && e.id === id ? [e.data] : []))[0]
 	};
-	return c;
 }
 
 /** A download cut by the `drop-mid-download` scenario, then the session resumed with files again. */
@@ -64,7 +65,7 @@ async function cutThenResumed() {
 	const { agent, device } = await makeAgent();
 	const c = consoleFiles();
 	const first = await openSession(agent, device, { onMessage: c.onMessage });
-	c.session = first;
+	c.current.session = first;
 	await first.next('session-info');
 	const ticket = await first.ticket();
 	await first.consent('file-transfer');
@@ -82,7 +83,7 @@ async function cutThenResumed() {
 		resume: ticket,
 		onMessage: c.onMessage
 	});
-	c.session = second;
+	c.current.session = second;
 	await second.next('session-info');
 	// File transfer ended with the old connection: the customer grants it again.
 	await second.consent('file-transfer');
@@ -126,7 +127,7 @@ describe('a download cut by a dropped socket', () => {
 		expect(cut.bytes).toBeGreaterThan(0);
 		const stored = agent.files.download(NAME)!;
 		const changed = stored.data.slice();
-		changed[changed.length - 1] ^= 0xff;
+		changed[changed.length - 1]! ^= 0xff;
 		stored.data = changed;
 		const again = await c.files.request(NAME);
 		if (!again.ok) throw new Error(again.code);
