@@ -133,10 +133,7 @@ export class AgentConnection {
 		this.technicianId = step.technicianId;
 		const from = this.#resume ? this.#resumedFrom : null;
 		this.resumed = from !== null;
-		if (this.resumed) {
-			this.#link.oneShots = false;
-			this.transfers.drop = null;
-		}
+		if (this.resumed) this.#link.oneShots = false;
 		// Only view survives a resumption: control, files and clipboard are asked for again.
 		if (from?.grants.has('view')) this.grants.set('view', { scope: 'session' });
 		this.#ctx.log({

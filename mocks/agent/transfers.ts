@@ -32,7 +32,7 @@ export class AgentFileTransfers {
 	readonly #downloads = new Map<number, Outgoing>();
 	/** Called when a transfer starts: a grant of scope `once` is spent by it. */
 	spendOnce: () => void = () => {};
-	/** Drops the socket (scenario `drop-mid-download`); a resumed connection is spared it. */
+	/** Drops the socket (scenario `drop-mid-download`: every download while it is on). */
 	drop: (() => void) | null = null;
 
 	constructor(
