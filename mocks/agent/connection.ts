@@ -63,6 +63,7 @@ export class AgentConnection {
 		this.transfers.spendOnce = () => {
 			if (this.grants.get('file-transfer')?.scope === 'once') this.grants.delete('file-transfer');
 		};
+		this.transfers.drop = () => this.drop();
 		ctx.customer.answer = (requestId, decision) => void this.#answerPending(requestId, decision);
 		ctx.customer.revoke = (capability) => void this.revoke(capability);
 	}

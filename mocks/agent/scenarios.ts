@@ -7,6 +7,7 @@ import { concat } from '../../src/lib/protocol/bytes';
 export const AGENT_SCENARIOS = [
 	'none',
 	'drop-socket',
+	'drop-mid-download',
 	'corrupt-tag',
 	'replay-record',
 	'reorder-records',

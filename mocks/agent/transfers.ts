@@ -13,6 +13,9 @@ type Msg<T extends AppMessage['type']> = Extract<AppMessage, { type: T }>;
 type Abort = Msg<'file-abort'>['reason'];
 export const CHUNK_BYTES = 64 * 1024;
 export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/** Scenario `drop-mid-download`: the socket drops after this many chunks of a download. */
+export const DROP_AFTER_CHUNKS = 2;
+const STALL_MS = 200;
 
 interface Outgoing {
 	name: string;
@@ -29,6 +32,8 @@ export class AgentFileTransfers {
 	readonly #downloads = new Map<number, Outgoing>();
 	/** Called when a transfer starts: a grant of scope `once` is spent by it. */
 	spendOnce: () => void = () => {};
+	/** Drops the socket (scenario `drop-mid-download`: every download while it is on). */
+	drop: (() => void) | null = null;
 
 	constructor(
 		ctx: AgentContext,
@@ -178,13 +183,30 @@ export class AgentFileTransfers {
 		});
 	}
 
+	/**
+	 * Sends a download from the offset the console accepted: 0, or where a download cut by a drop
+	 * stopped (docs/protocol.md, "Resumption"). Chunks start at multiples of CHUNK_BYTES, so a
+	 * resumed offset must be one of them (or the size: nothing left but the hash check).
+	 */
 	async #stream(transferId: number, offset: number) {
 		const out = this.#downloads.get(transferId);
 		if (!out) return;
-		for (let at = offset; at < out.data.length; at += CHUNK_BYTES) {
+		const size = out.data.length;
+		if (offset > size || (offset < size && offset % CHUNK_BYTES !== 0)) {
+			this.#downloads.delete(transferId);
+			return this.#abort(transferId, 'bad-offset', `offset ${offset} of ${size}`);
+		}
+		if (offset > 0) this.#ctx.log({ type: 'file-sending', detail: `${out.name} from ${offset}` });
+		let sent = 0;
+		for (let at = offset; at < size; at += CHUNK_BYTES) {
 			if (out.cancelled) return;
-			const data = out.data.subarray(at, Math.min(at + CHUNK_BYTES, out.data.length));
+			const data = out.data.subarray(at, Math.min(at + CHUNK_BYTES, size));
 			await this.#send({ type: 'file-chunk', transferId, offset: at, data });
+			if (++sent === DROP_AFTER_CHUNKS && this.#ctx.scenario() === 'drop-mid-download') {
+				// The link stalls, then drops: what was sent reaches the console first.
+				const drop = this.drop;
+				if (drop) return void setTimeout(drop, STALL_MS);
+			}
 		}
 	}
 

@@ -4,6 +4,7 @@
  * link events written to history. The stream worker runs against the mock world through the dev
  * relay bridge; assertions read pixels, the agent's state and rows in IndexedDB.
  */
+import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
 import { sessionEvents } from '$lib/history/journal';
@@ -11,8 +12,11 @@ import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-
 import { toHex } from '$lib/protocol/bytes';
 import { sha256 } from '$lib/protocol/kdf';
 import { LiveSession } from '$lib/session/live-session.svelte';
+import FilesPanel from '$lib/session/transfers/FilesPanel.svelte';
+import { formatBytes } from '$lib/session/transfers/format';
 import { COLORS, STATUS_BAR_PLAIN } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
+import { CHUNK_BYTES, DROP_AFTER_CHUNKS } from '$mocks/agent/transfers';
 import type { MockWorld } from '$mocks/world';
 import { openLiveSession } from '../shared/live-flow';
 import { liveWorld, newSessionRequest, signedInTechnician, testClock } from '../shared/world-flow';
@@ -194,6 +198,63 @@ describe('a dropped relay socket', () => {
 		await end(session, recording, sessionId);
 		const summary = (await events(sessionId)).find((e) => e.type === 'summary');
 		expect(summary?.data).toMatchObject({ filesUp: 1, bytesUp: size, filesDown: 0 });
+	});
+
+	it('a download cut by the drop continues where it stopped, once allowed again', async () => {
+		clock.advance(61_000);
+		const { session, sessionId, agent, recording } = await connectRecorded();
+		const panel = document.body.appendChild(document.createElement('div'));
+		const mounted = mount(FilesPanel, { target: panel, props: { session } });
+		await session.requestConsent('file-transfer', 'session');
+		await expect.poll(() => session.consent['file-transfer']?.state, WAIT).toBe('granted');
+		const name = 'event-log-2026-11-28.txt';
+		const original = agent.files.download(name)!.data;
+		await expect.poll(() => session.transfers.files.map((f) => f.name), WAIT).toContain(name);
+		// The instrument's link stalls after two chunks of the download, then drops.
+		agent.setScenario('drop-mid-download');
+		const first = await session.requestFile(name);
+		if (!first.ok) throw new Error(first.code);
+		await expect.poll(() => session.link.state, WAIT).toBe('resumed');
+		agent.setScenario('none');
+		const row = (id: number) => session.transfers.rows.find((r) => r.id === id);
+		const kept = DROP_AFTER_CHUNKS * CHUNK_BYTES;
+		expect(row(first.id)).toMatchObject({ state: 'failed', reason: 'reconnect', bytes: kept });
+		flushSync();
+		const text = (id: number) => panel.querySelector(`[data-transfer="${id}"]`)?.textContent;
+		expect(text(first.id)).toContain('download it again');
+		expect(await session.requestFile(name)).toEqual({ ok: false, code: 'no-consent' });
+		await session.requestConsent('file-transfer', 'session');
+		await expect.poll(() => session.consent['file-transfer']?.state, WAIT).toBe('granted');
+		const again = await session.requestFile(name);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => row(again.id)?.url, WAIT).toBeDefined();
+		expect(row(again.id)).toMatchObject({
+			state: 'done',
+			resumedFrom: kept,
+			bytes: original.length
+		});
+		// The agent sent from the kept offset on, and the file saved is the instrument's, hash and all.
+		expect(agent.logEntries.map((e) => e.detail)).toContain(`${name} from ${kept}`);
+		const saved = new Uint8Array(await (await fetch(row(again.id)!.url!)).arrayBuffer());
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
+		expect(row(again.id)!.sha256).toBe(toHex(await sha256(original)));
+		flushSync();
+		expect(text(again.id)).toContain(`Continues where it stopped: ${formatBytes(kept)} kept`);
+		unmount(mounted);
+		panel.remove();
+		await end(session, recording, sessionId);
+		// History: the cut attempt once as failed, the file once as done; counted once, whole.
+		const rows = await events(sessionId);
+		const fileStates = rows.flatMap((e) =>
+			e.type === 'file' && (e.data as { name: string }).name === name
+				? [(e.data as { state: string }).state]
+				: []
+		);
+		expect(fileStates).toEqual(['failed', 'done']);
+		expect(rows.find((e) => e.type === 'summary')?.data).toMatchObject({
+			filesDown: 1,
+			bytesDown: original.length
+		});
 	});
 
 	it('ends the session when the agent does not allow resumption', async () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { CHROMIUM_ARGS, requireChromium } from '../../scripts/find-chromium.mjs';
+import { AgentFiles } from '../../mocks/agent/files';
 import {
 	COLORS,
 	MENU,
@@ -216,6 +217,66 @@ describe('the live session workspace on the mocks', () => {
 			await expect(consent('control').textContent()).resolves.toMatch(/Lost on reconnect/);
 			await page.getByText('View only', { exact: true }).waitFor(WAIT);
 
+			// A second blip cuts a download mid-way (the instrument's link stalls after two chunks,
+			// then drops): asked for again after the resumption, it continues where it stopped.
+			const log = 'event-log-2026-11-28.txt';
+			const logRows = page.locator('li[data-transfer]', { hasText: log });
+			await page.evaluate(() => {
+				(window as unknown as { linkTexts: string[] }).linkTexts.length = 0;
+			});
+			await devAgent(PLAIN.id);
+			await devPanel()
+				.locator('label', { hasText: 'Scenario' })
+				.locator('select')
+				.selectOption('drop-mid-download');
+			await toggleDevPanel(page, false);
+			await consent('file-transfer').locator('button[data-scope="session"]').click();
+			await expect
+				.poll(() => consent('file-transfer').getAttribute('data-state'), WAIT)
+				.toBe('granted');
+			await page.locator('ul.remote li', { hasText: log }).getByRole('button').click();
+			await expect.poll(() => logRows.first().getAttribute('data-state'), WAIT).toBe('failed');
+			await expect(logRows.first().textContent()).resolves.toMatch(
+				/connection was lost \(download it again/
+			);
+			await expect
+				.poll(
+					() => page.evaluate(() => (window as unknown as { linkTexts: string[] }).linkTexts),
+					WAIT
+				)
+				.toEqual(
+					expect.arrayContaining([
+						expect.stringMatching(/Connection lost/),
+						expect.stringMatching(/^Reconnected/)
+					])
+				);
+			await devAgent(PLAIN.id);
+			await devPanel()
+				.locator('label', { hasText: 'Scenario' })
+				.locator('select')
+				.selectOption('none');
+			await toggleDevPanel(page, false);
+			await expect(consent('file-transfer').textContent()).resolves.toMatch(/Lost on reconnect/);
+			await consent('file-transfer').locator('button[data-scope="session"]').click();
+			await expect
+				.poll(() => consent('file-transfer').getAttribute('data-state'), WAIT)
+				.toBe('granted');
+			await page.locator('ul.remote li', { hasText: log }).getByRole('button').click();
+			const resumed = logRows.nth(1);
+			await expect.poll(() => resumed.getAttribute('data-state'), WAIT).toBe('done');
+			await expect(resumed.locator('.resumed').textContent()).resolves.toMatch(
+				/Continues where it stopped: 131\s*kB kept/
+			);
+			await shot('workspace-3b-download-resumed');
+			const [savedLog] = await Promise.all([
+				page.waitForEvent('download'),
+				resumed.getByRole('link', { name: 'Save' }).click()
+			]);
+			// The instrument's own export, byte for byte: its SHA-256 (the mock makes it from the name).
+			const expected = sha(new AgentFiles(PLAIN.name).download(log)!.data);
+			expect(sha(readFileSync((await savedLog.path())!))).toBe(expected);
+			expect(await resumed.locator('.hash').getAttribute('title')).toBe(expected);
+
 			// End: confirm, goodbye, the summary.
 			await toggleDevPanel(page, false);
 			await endSession();
@@ -226,8 +287,9 @@ describe('the live session workspace on the mocks', () => {
 			await expect(summary.locator('[data-summary="up"]').textContent()).resolves.toMatch(
 				/^\s*1 \(/
 			);
+			// Down: analyser.cfg and the event log (its cut attempt is not a file received).
 			await expect(summary.locator('[data-summary="down"]').textContent()).resolves.toMatch(
-				/^\s*1 \(/
+				/^\s*2 \(/
 			);
 			await shot('workspace-4-summary');
 			expect(errors).toEqual([]);

@@ -198,6 +198,41 @@ describe('files through the simulated agent', () => {
 		expect(toHex(await sha256(whole))).toBe(toHex(offer.sha256));
 	});
 
+	it('sends a download from a resumed offset at one of its chunks, and refuses any other', async () => {
+		const s = await connected();
+		await s.consent('file-transfer');
+		const name = 'event-log-2026-11-28.txt';
+		const chunksOf = (id: number) =>
+			s.received.flatMap((m) => (m.type === 'file-chunk' && m.transferId === id ? [m] : []));
+		// Not at a chunk the agent sends (64 KiB steps), and beyond the end: refused, nothing sent.
+		for (const [id, offset] of [
+			[3, 1000],
+			[4, 10 * 1024 ** 2]
+		] as const) {
+			await s.send({ type: 'file-request', transferId: id, name });
+			await s.next('file-offer', s.received.length);
+			const mark = s.received.length;
+			await s.send({ type: 'file-accept', transferId: id, offset });
+			expect(await s.next('file-abort', mark)).toMatchObject({
+				transferId: id,
+				reason: 'bad-offset'
+			});
+		}
+		// At a chunk boundary: the chunks on the wire start there, and make up the rest of the file.
+		await s.send({ type: 'file-request', transferId: 5, name });
+		const offer = await s.next('file-offer', s.received.length);
+		await s.send({ type: 'file-accept', transferId: 5, offset: 65_536 });
+		const rest = offer.size - 65_536;
+		await expect.poll(() => chunksOf(5).reduce((n, m) => n + m.data.length, 0)).toBe(rest);
+		expect(chunksOf(5)[0]!.offset).toBe(65_536);
+		const whole = new Uint8Array(offer.size);
+		whole.set(s.agent.files.download(name)!.data.subarray(0, 65_536));
+		for (const c of chunksOf(5)) whole.set(c.data, c.offset);
+		expect(toHex(await sha256(whole))).toBe(toHex(offer.sha256));
+		expect(chunksOf(3)).toEqual([]);
+		expect(chunksOf(4)).toEqual([]);
+	});
+
 	it('refuses a corrupted upload at the end', async () => {
 		const s = await connected();
 		await s.consent('file-transfer');

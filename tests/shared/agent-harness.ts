@@ -106,6 +106,8 @@ export async function openSession(
 		resume?: ResumeTicket;
 		/** The device that resumes (defaults to `device`). */
 		resumeDevice?: Identity;
+		/** Sees every message the console receives, as it arrives (a console-side peer). */
+		onMessage?: (m: AppMessage) => void;
 	} = {}
 ): Promise<Omit<Session, 'screen'>> {
 	const sessionId = options.sessionId ?? crypto.getRandomValues(new Uint8Array(16));
@@ -156,6 +158,7 @@ export async function openSession(
 		{
 			onMessage: (m) => {
 				received.push(m);
+				options.onMessage?.(m);
 				for (const w of waiters.splice(0)) w();
 			},
 			onOpen: (v, secret) => {

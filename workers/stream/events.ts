@@ -30,6 +30,7 @@ export type TransferFailure =
 	| 'integrity'
 	| 'io-error'
 	| 'too-large'
+	| 'bad-offset'
 	| 'closed'
 	| 'reconnect'
 	| 'read-error'
@@ -47,6 +48,8 @@ export interface TransferView {
 	state: TransferState;
 	/** Hex SHA-256 of the whole file, once known. */
 	sha256?: string;
+	/** A download that continues where a dropped connection cut it: the bytes kept from then. */
+	resumedFrom?: number;
 	reason?: TransferFailure;
 	message?: string;
 }

@@ -2,6 +2,8 @@
  * File transfers on the console's side, both ways (docs/protocol.md, "Files"). Consent and the
  * PHI rule are checked here, in the worker, whatever the page asks; the agent checks them again.
  * Uploads are read whole (`arrayBuffer()`, up to MAX_UPLOAD_BYTES) to hash them before the offer.
+ * A download cut by a dropped connection keeps its bytes for the resumed session: asked for again
+ * and offered unchanged, it continues where it stopped (docs/protocol.md, "Resumption").
  */
 import { toHex } from '../../src/lib/protocol/bytes';
 import { safeFileName } from '../../src/lib/protocol/filenames';
@@ -31,6 +33,8 @@ export const CHUNK_BYTES = 64 * 1024;
 /** At most this many chunks sent and not yet acknowledged. */
 export const WINDOW_CHUNKS = 16;
 export const MAX_UPLOAD_BYTES = 256 * 1024 ** 2;
+/** At most this many bytes of cut downloads are kept for a resumption (the oldest go first). */
+export const MAX_KEPT_BYTES = MAX_UPLOAD_BYTES;
 const FINAL = new Set(['done', 'failed', 'cancelled', 'revoked']);
 const PROGRESS_EVERY_MS = 100;
 
@@ -53,11 +57,24 @@ interface Transfer {
 	next: number;
 	parts: Uint8Array[];
 	lastEmit: number;
+	/** Download: the name the agent listed (how it finds the file), and the name it offered. */
+	remote?: string;
+	offered?: string;
+}
+
+/** The part of a download cut by a drop, kept for the resumed session (by the agent's name). */
+interface Kept {
+	offered: string;
+	size: number;
+	hash: Uint8Array;
+	parts: Uint8Array[];
+	bytes: number;
 }
 
 export class FileTransfers {
 	readonly #host: FileHost;
 	readonly #transfers = new Map<number, Transfer>();
+	readonly #kept = new Map<string, Kept>();
 	#nextId = 1;
 	files: RemoteFile[] = [];
 
@@ -162,6 +179,7 @@ export class FileTransfers {
 			new Uint8Array(32),
 			null
 		);
+		t.remote = name;
 		// The agent's own name goes back unchanged: it is how the agent finds the file.
 		if (!(await this.#host.send({ type: 'file-request', transferId: id, name })))
 			this.#fail(t, 'closed');
@@ -188,9 +206,43 @@ export class FileTransfers {
 		}
 	}
 
-	/** The channel closed (or dropped, to be resumed): nothing more can arrive or leave. */
+	/**
+	 * The channel closed (or dropped, to be resumed): nothing more can arrive or leave. A drop
+	 * keeps what downloads received for the resumed session; the session's end forgets it all.
+	 */
 	closed(reason: 'closed' | 'reconnect' = 'closed') {
-		for (const t of [...this.#transfers.values()]) this.#fail(t, reason);
+		if (reason === 'closed') this.#kept.clear();
+		for (const t of [...this.#transfers.values()]) {
+			if (reason === 'reconnect') this.#keep(t);
+			this.#fail(t, reason);
+		}
+	}
+
+	/** Bytes of cut downloads held for a resumption (tests, diagnostics). */
+	get keptBytes(): number {
+		let n = 0;
+		for (const k of this.#kept.values()) n += k.bytes;
+		return n;
+	}
+
+	/** Only a download receiving when the drop came, and only its bytes: never a cancelled one. */
+	#keep(t: Transfer) {
+		const { view, remote, offered } = t;
+		if (view.direction !== 'download' || remote === undefined || offered === undefined) return;
+		if (view.state !== 'receiving' || view.bytes === 0) return;
+		this.#kept.delete(remote);
+		this.#kept.set(remote, {
+			offered,
+			size: view.size,
+			hash: t.hash,
+			parts: t.parts,
+			bytes: view.bytes
+		});
+		// Bounded: the oldest cut downloads are forgotten first (they start over if asked again).
+		for (const [name] of this.#kept) {
+			if (this.keptBytes <= MAX_KEPT_BYTES) break;
+			this.#kept.delete(name);
+		}
 	}
 
 	onMessage(m: FileMessage) {
@@ -237,8 +289,10 @@ export class FileTransfers {
 
 	#onAccept(t: Transfer, offset: number) {
 		if (t.view.direction !== 'upload' || t.view.state !== 'offered' || !t.data) return;
-		// A non-zero offset resumes a partial file the agent kept.
-		if (offset > t.data.length) return void this.#abort(t, 'io-error', `offset ${offset}`);
+		// A non-zero offset resumes a partial file the agent kept: at one of our chunks, or the end.
+		const size = t.data.length;
+		if (offset > size || (offset < size && offset % CHUNK_BYTES !== 0))
+			return void this.#abort(t, 'bad-offset', `offset ${offset} of ${size}`);
 		t.next = offset;
 		this.#set(t, { state: 'sending', bytes: offset });
 		this.#pump(t);
@@ -300,15 +354,25 @@ export class FileTransfers {
 		if (!safe.ok) return void this.#abort(t, 'io-error', `unusable file name (${safe.reason})`);
 		if (m.size > MAX_UPLOAD_BYTES) return void this.#abort(t, 'too-large', 'over 256 MiB');
 		t.hash = m.sha256.slice();
+		t.offered = m.name;
+		// The part a drop cut is used once, and only for the very same file; else it starts over.
+		const kept = t.remote === undefined ? undefined : this.#kept.get(t.remote);
+		if (t.remote !== undefined) this.#kept.delete(t.remote);
+		const same =
+			kept && kept.offered === m.name && kept.size === m.size && equal(kept.hash, m.sha256);
+		const offset = same ? kept.bytes : 0;
+		if (same) t.parts = kept.parts;
 		this.#set(t, {
 			state: 'receiving',
 			name: safe.name,
 			size: m.size,
 			mime: m.mime,
-			sha256: toHex(t.hash)
+			bytes: offset,
+			sha256: toHex(t.hash),
+			...(same ? { resumedFrom: offset } : {})
 		});
-		void this.#host.send({ type: 'file-accept', transferId: t.view.id, offset: 0 });
-		if (m.size === 0) void this.#finishDownload(t);
+		void this.#host.send({ type: 'file-accept', transferId: t.view.id, offset });
+		if (offset === m.size) void this.#finishDownload(t);
 	}
 
 	async #onChunk(t: Transfer, m: Msg<'file-chunk'>) {

@@ -212,7 +212,8 @@ export const APPLICATION = {
 			'phi',
 			'integrity',
 			'io-error',
-			'too-large'
+			'too-large',
+			'bad-offset'
 		] as const),
 		message: str(512)
 	}),

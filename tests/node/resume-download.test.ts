@@ -1,0 +1,246 @@
+/**
+ * A download cut by a dropped socket continues after the resumption (docs/protocol.md,
+ * "Resumption", "What survives"): the console side is the stream worker's own FileTransfers, the
+ * agent the reference one. Asserted: the offset the console accepts, the offsets of the agent's
+ * chunks on the wire, and the SHA-256 of the file the technician gets.
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../src/lib/protocol/bytes';
+import { sha256 } from '../../src/lib/protocol/kdf';
+import type { AppMessage } from '../../src/lib/protocol/messages';
+import { DROP_AFTER_CHUNKS } from '../../mocks/agent/transfers';
+import type { SessionEvent } from '../../workers/stream/events';
+import { CHUNK_BYTES, FileTransfers, type FileMessage } from '../../workers/stream/files';
+import { makeAgent, openSession } from '../shared/agent-harness';
+
+const NAME = 'event-log-2026-11-28.txt';
+type Open = Awaited<ReturnType<typeof openSession>>;
+
+const FILE_TYPES = new Set<string>([
+	'file-list',
+	'file-offer',
+	'file-accept',
+	'file-chunk',
+	'file-ack',
+	'file-complete',
+	'file-abort'
+]);
+const isFileMessage = (m: AppMessage): m is FileMessage => FILE_TYPES.has(m.type);
+
+/** The console's file transfers, talking through whichever connection is current. */
+function consoleFiles() {
+	const sent: AppMessage[] = [];
+	const events: SessionEvent[] = [];
+	const current: { session: Open | null } = { session: null };
+	const files = new FileTransfers({
+		open: () => current.session?.conn.state === 'open',
+		phi: () => false,
+		grant: () => 'session',
+		spendOnce: () => {},
+		send: async (m) => {
+			const s = current.session;
+			if (s?.conn.state !== 'open') return false;
+			sent.push(m);
+			await s.conn.send(m);
+			return true;
+		},
+		emit: (e) => events.push(e)
+	});
+	return {
+		current,
+		sent,
+		files,
+		onMessage: (m: AppMessage) => isFileMessage(m) && files.onMessage(m),
+		last: (id: number) =>
+			events
+				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
+				.at(-1),
+		saved: (id: number) =>
+			events.flatMap((e) => (e.type === 'file-received' && e.id === id ? [e.data] : []))[0]
+	};
+}
+
+/** A download cut by the `drop-mid-download` scenario, then the session resumed with files again. */
+async function cutThenResumed() {
+	const { agent, device } = await makeAgent();
+	const c = consoleFiles();
+	const first = await openSession(agent, device, { onMessage: c.onMessage });
+	c.current.session = first;
+	await first.next('session-info');
+	const ticket = await first.ticket();
+	await first.consent('file-transfer');
+	await first.next('file-list');
+	agent.setScenario('drop-mid-download');
+	const cut = await c.files.request(NAME);
+	if (!cut.ok) throw new Error(cut.code);
+	expect(await first.closed).toMatchObject({ code: 'socket-closed' });
+	c.files.closed('reconnect'); // as the stream worker does on a drop with a ticket in hand
+	agent.setScenario('none');
+	expect(c.last(cut.id)).toMatchObject({ state: 'failed', reason: 'reconnect' });
+	const second = await openSession(agent, device, {
+		sessionId: first.sessionId,
+		announce: false,
+		resume: ticket,
+		onMessage: c.onMessage
+	});
+	c.current.session = second;
+	await second.next('session-info');
+	// File transfer ended with the old connection: the customer grants it again.
+	await second.consent('file-transfer');
+	await second.next('file-list');
+	return { agent, c, second, cut: c.last(cut.id)! };
+}
+
+const chunksOf = (s: Open, id: number) =>
+	s.received.flatMap((m) => (m.type === 'file-chunk' && m.transferId === id ? [m] : []));
+const acceptOf = (c: ReturnType<typeof consoleFiles>, id: number) =>
+	c.sent.find((m) => m.type === 'file-accept' && m.transferId === id);
+
+describe('a download cut by a dropped socket', () => {
+	it('continues at the offset the console kept, and the file saved has the agent’s SHA-256', async () => {
+		const { agent, c, second, cut } = await cutThenResumed();
+		const kept = DROP_AFTER_CHUNKS * CHUNK_BYTES;
+		expect(cut.bytes).toBe(kept);
+		expect(c.files.keptBytes).toBe(kept);
+		const again = await c.files.request(NAME);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => c.last(again.id)?.state).toBe('done');
+		const original = agent.files.download(NAME)!.data;
+		expect(acceptOf(c, again.id)).toMatchObject({ offset: kept });
+		// On the wire: the agent sent only what was missing, from the kept offset on.
+		const chunks = chunksOf(second, again.id);
+		expect(chunks[0]!.offset).toBe(kept);
+		expect(chunks.reduce((n, m) => n + m.data.length, 0)).toBe(original.length - kept);
+		expect(c.last(again.id)).toMatchObject({ resumedFrom: kept, bytes: original.length });
+		const saved = new Uint8Array(c.saved(again.id)!);
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
+		// The agent got our file-complete with its own hash (it logs a mismatch otherwise).
+		await expect
+			.poll(() => agent.logEntries.filter((e) => e.type === 'file-sent').map((e) => e.detail))
+			.toContain(NAME);
+		expect(agent.logEntries.map((e) => e.detail)).toContain(`${NAME} from ${kept}`);
+		expect(c.files.keptBytes).toBe(0);
+	});
+
+	it('starts over at 0 when the file changed meanwhile (same name and size, other SHA-256)', async () => {
+		const { agent, c, second, cut } = await cutThenResumed();
+		expect(cut.bytes).toBeGreaterThan(0);
+		const stored = agent.files.download(NAME)!;
+		const changed = stored.data.slice();
+		changed[changed.length - 1]! ^= 0xff;
+		stored.data = changed;
+		const again = await c.files.request(NAME);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => c.last(again.id)?.state).toBe('done');
+		expect(acceptOf(c, again.id)).toMatchObject({ offset: 0 });
+		expect(chunksOf(second, again.id)[0]!.offset).toBe(0);
+		expect(c.last(again.id)!.resumedFrom).toBeUndefined();
+		const saved = new Uint8Array(c.saved(again.id)!);
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(changed)));
+	});
+});
+
+describe('what the console keeps of a cut download', () => {
+	const size = 3 * CHUNK_BYTES + 100;
+	const data = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+
+	/** The console against a scripted agent: what it sends, what it says, what it keeps. */
+	async function scripted() {
+		const sent: AppMessage[] = [];
+		const events: SessionEvent[] = [];
+		const files = new FileTransfers({
+			open: () => true,
+			phi: () => false,
+			grant: () => 'session',
+			spendOnce: () => {},
+			send: async (m) => (sent.push(m), true),
+			emit: (e) => events.push(e)
+		});
+		files.onMessage({
+			type: 'file-list',
+			files: [{ name: 'trace.bin', size, mime: 'application/octet-stream' }]
+		});
+		const hash = await sha256(data);
+		const offer = (transferId: number, sha = hash) =>
+			files.onMessage({
+				type: 'file-offer',
+				transferId,
+				name: 'trace.bin',
+				size,
+				sha256: sha,
+				mime: 'application/octet-stream'
+			});
+		const chunk = (transferId: number, offset: number, bytes = data) =>
+			files.onMessage({
+				type: 'file-chunk',
+				transferId,
+				offset,
+				data: bytes.slice(offset, Math.min(offset + CHUNK_BYTES, size))
+			});
+		/** Requests the file and lets two chunks arrive. */
+		const started = async () => {
+			const r = await files.request('trace.bin');
+			if (!r.ok) throw new Error(r.code);
+			offer(r.id);
+			chunk(r.id, 0);
+			chunk(r.id, CHUNK_BYTES);
+			return r.id;
+		};
+		const accepted = (id: number) =>
+			sent.find((m) => m.type === 'file-accept' && m.transferId === id);
+		const last = (id: number) =>
+			events
+				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
+				.at(-1);
+		return { files, sent, offer, chunk, started, accepted, last };
+	}
+
+	it('discards the kept part when the resumed file fails its SHA-256; the next try starts at 0', async () => {
+		const s = await scripted();
+		await s.started();
+		s.files.closed('reconnect');
+		expect(s.files.keptBytes).toBe(2 * CHUNK_BYTES);
+		const resumed = (await s.files.request('trace.bin')) as { id: number };
+		s.offer(resumed.id);
+		expect(s.accepted(resumed.id)).toMatchObject({ offset: 2 * CHUNK_BYTES });
+		const forged = data.map((b) => b ^ 1);
+		s.chunk(resumed.id, 2 * CHUNK_BYTES, forged);
+		s.chunk(resumed.id, 3 * CHUNK_BYTES, forged);
+		await expect
+			.poll(() => s.last(resumed.id))
+			.toMatchObject({ state: 'failed', reason: 'integrity' });
+		expect(s.sent.at(-1)).toMatchObject({ type: 'file-abort', reason: 'integrity' });
+		expect(s.files.keptBytes).toBe(0);
+		const next = (await s.files.request('trace.bin')) as { id: number };
+		s.offer(next.id);
+		expect(s.accepted(next.id)).toMatchObject({ offset: 0 });
+	});
+
+	it('keeps nothing of a download cancelled or revoked, or once the session has ended', async () => {
+		const s = await scripted();
+		await s.files.cancel(await s.started());
+		await s.started();
+		await s.files.revoked();
+		s.files.closed('reconnect');
+		expect(s.files.keptBytes).toBe(0);
+		await s.started();
+		s.files.closed('reconnect');
+		expect(s.files.keptBytes).toBe(2 * CHUNK_BYTES);
+		s.files.closed('closed');
+		expect(s.files.keptBytes).toBe(0);
+		const after = (await s.files.request('trace.bin')) as { id: number };
+		s.offer(after.id);
+		expect(s.accepted(after.id)).toMatchObject({ offset: 0 });
+	});
+
+	it('a different SHA-256 on the offer starts over at 0 and forgets the kept part', async () => {
+		const s = await scripted();
+		await s.started();
+		s.files.closed('reconnect');
+		const other = (await s.files.request('trace.bin')) as { id: number };
+		s.offer(other.id, new Uint8Array(32).fill(7));
+		expect(s.accepted(other.id)).toMatchObject({ offset: 0 });
+		expect(s.files.keptBytes).toBe(0);
+		expect(s.last(other.id)!.resumedFrom).toBeUndefined();
+	});
+});
