@@ -239,7 +239,9 @@ describe('a dropped relay socket', () => {
 		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
 		expect(row(again.id)!.sha256).toBe(toHex(await sha256(original)));
 		flushSync();
-		expect(text(again.id)).toContain(`Continues where it stopped: ${formatBytes(kept)} kept`);
+		expect(text(again.id)).toContain(
+			`Resumed after the connection was lost: ${formatBytes(kept)} had arrived before`
+		);
 		unmount(mounted);
 		panel.remove();
 		await end(session, recording, sessionId);

@@ -265,7 +265,7 @@ describe('the live session workspace on the mocks', () => {
 			const resumed = logRows.nth(1);
 			await expect.poll(() => resumed.getAttribute('data-state'), WAIT).toBe('done');
 			await expect(resumed.locator('.resumed').textContent()).resolves.toMatch(
-				/Continues where it stopped: 131\s*kB kept/
+				/Resumed after the connection was lost: 131\s*kB had arrived before/
 			);
 			await shot('workspace-3b-download-resumed');
 			const [savedLog] = await Promise.all([
