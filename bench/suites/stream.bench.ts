@@ -7,6 +7,7 @@
 import { median, percentile } from '../lib/measure';
 import type { Report } from '../lib/types';
 import { LABELS } from './stream/fixtures';
+import { FLOW_WINDOW } from './stream/pipeline';
 import { startStreamWorker } from './stream/page';
 
 /** Interleaved rounds of ceiling and pipeline, order alternating; ratios are per round. */
@@ -34,6 +35,7 @@ export async function run(report: Report) {
 			const drawn: number[] = [];
 			const pipeline: number[] = [];
 			const unpainted: number[] = [];
+			const windowed: number[] = [];
 			const flat = async (paints: boolean) => {
 				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS));
 				if (r.dropped > 0)
@@ -46,6 +48,10 @@ export async function run(report: Report) {
 						decode.push(await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS))),
 					async () => pipeline.push(await flat(true)),
 					async () => unpainted.push(await flat(false)),
+					async () =>
+						windowed.push(
+							await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS, FLOW_WINDOW))
+						),
 					async () => drawn.push(await worker.call((api) => api.decodeFlat(label, true)))
 				];
 				for (const step of round % 2 ? steps.reverse() : steps) await step();
@@ -67,6 +73,7 @@ export async function run(report: Report) {
 			report(`${s}.pipeline.fps`, median(pipeline), 'frames/s');
 			report(`${s}.pipeline-vs-ceiling.ratio`, ratio(pipeline), 'ratio', '≥ 0.95');
 			report(`${s}.pipeline-unpainted-vs-ceiling.ratio`, ratio(unpainted), 'ratio');
+			report(`${s}.decode-windowed-vs-ceiling.ratio`, ratio(windowed), 'ratio');
 		}
 	} finally {
 		worker.terminate();

@@ -40,9 +40,14 @@ const api = {
 		canvas = screen;
 	},
 
-	async decodeFlat(label: StreamLabel, draw: boolean, loops = 1): Promise<number> {
+	async decodeFlat(
+		label: StreamLabel,
+		draw: boolean,
+		loops = 1,
+		window: number | null = null
+	): Promise<number> {
 		const f = await fixture(label);
-		return decodeFlat(f, draw ? pipelineStyleContext(f) : null, loops);
+		return decodeFlat(f, draw ? pipelineStyleContext(f) : null, loops, window);
 	},
 
 	async drawCosts(label: StreamLabel, passes: number) {

@@ -25,14 +25,17 @@ function decoder(f: Fixture, output: (frame: VideoFrame) => void, fail: (e: unkn
 }
 
 /**
- * Every chunk queued at once, the recording `loops` times over with rising timestamps; each frame
- * closed at once (`draw` null) or drawn first. Frames/s from the first decode() call to the last
- * output.
+ * The recording `loops` times over with rising timestamps; each frame closed at once (`draw`
+ * null) or drawn first. With `window` null every chunk is queued at once; with a number, the next
+ * chunk goes in only while fewer than that wait in the decoder (its `dequeue` events), as the
+ * pipeline is fed flat out, with no record path around it. Frames/s from the first decode() call
+ * to the last output.
  */
 export async function decodeFlat(
 	f: Fixture,
 	draw: ((frame: VideoFrame) => void) | null,
-	loops = 1
+	loops = 1,
+	window: number | null = null
 ) {
 	const n = f.chunks.length * loops;
 	const last = f.chunks.at(-1)!;
@@ -52,9 +55,17 @@ export async function decodeFlat(
 		},
 		done.reject
 	);
+	let next = 0;
+	const chunk = (i: number) => {
+		const c = f.chunks[i % f.chunks.length]!;
+		return encodedChunk(c, Math.floor(i / f.chunks.length) * span + c.timestamp);
+	};
+	const pump = () => {
+		while (next < n && (window === null || d.decodeQueueSize < window)) d.decode(chunk(next++));
+	};
+	if (window !== null) d.addEventListener('dequeue', pump);
 	const start = performance.now();
-	for (let loop = 0; loop < loops; loop++)
-		for (const c of f.chunks) d.decode(encodedChunk(c, loop * span + c.timestamp));
+	pump();
 	await withDeadline(done.promise, 60_000, 'ceiling decode');
 	d.close();
 	return (n / (end - start)) * 1000;
