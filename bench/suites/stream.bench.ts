@@ -36,8 +36,9 @@ export async function run(report: Report) {
 			const pipeline: number[] = [];
 			const unpainted: number[] = [];
 			const windowed: number[] = [];
-			const flat = async (paints: boolean) => {
-				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS));
+			const plain: number[] = [];
+			const flat = async (paints: boolean, plain = false) => {
+				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS, plain));
 				if (r.dropped > 0)
 					console.warn(`[stream] ${label}: the pipeline dropped ${r.dropped} chunks fed flat out`);
 				return r.fps;
@@ -48,6 +49,7 @@ export async function run(report: Report) {
 						decode.push(await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS))),
 					async () => pipeline.push(await flat(true)),
 					async () => unpainted.push(await flat(false)),
+					async () => plain.push(await flat(false, true)),
 					async () =>
 						windowed.push(
 							await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS, FLOW_WINDOW))
@@ -74,6 +76,7 @@ export async function run(report: Report) {
 			report(`${s}.pipeline-vs-ceiling.ratio`, ratio(pipeline), 'ratio', '≥ 0.95');
 			report(`${s}.pipeline-unpainted-vs-ceiling.ratio`, ratio(unpainted), 'ratio');
 			report(`${s}.decode-windowed-vs-ceiling.ratio`, ratio(windowed), 'ratio');
+			report(`${s}.pipeline-unpainted-plain-vs-ceiling.ratio`, ratio(plain), 'ratio');
 		}
 	} finally {
 		worker.terminate();

@@ -75,9 +75,9 @@ const api = {
 		}
 	},
 
-	async pipelineFlat(paints = true, loops = 1) {
+	async pipelineFlat(paints = true, loops = 1, plain = false) {
 		const p = pipeline(paints);
-		const result = await p.flatOut(await p.clip(loops));
+		const result = await p.flatOut(await p.clip(loops, plain), plain);
 		return { ...result, brightest: paints ? p.brightest() : 255 };
 	},
 

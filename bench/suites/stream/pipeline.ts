@@ -19,6 +19,8 @@ export const FLOW_WINDOW = MAX_DECODE_QUEUE;
 
 export interface Clip {
 	records: WireRecord[];
+	/** The same chunks as plain messages, for a run without the record path (`flatOut` plain). */
+	messages: AppMessage[];
 }
 
 export interface RunCounts {
@@ -79,16 +81,29 @@ export class PipelineHarness {
 		this.#decoder.watch.onOutput = () => this.#wake?.();
 	}
 
-	/** The whole recording, `loops` times over, sealed as the next stretch of the stream (untimed). */
-	async clip(loops = 1): Promise<Clip> {
+	/**
+	 * The whole recording, `loops` times over, sealed as the next stretch of the stream (untimed).
+	 * `plain`: messages only, nothing sealed (sealed records must all be opened, in sequence).
+	 */
+	async clip(loops = 1, plain = false): Promise<Clip> {
 		const f = this.#fixture!;
 		const last = f.chunks.at(-1)!;
 		const records: WireRecord[] = [];
+		const messages: AppMessage[] = [];
 		for (let loop = 0; loop < loops; loop++) {
-			records.push(...(await this.#wire.sealClip(f, this.#nextBase)));
+			if (!plain) records.push(...(await this.#wire.sealClip(f, this.#nextBase)));
+			for (const c of f.chunks)
+				messages.push({
+					type: 'video-chunk',
+					screenId: 0,
+					key: c.key,
+					timestamp: this.#nextBase + c.timestamp,
+					duration: c.duration,
+					data: c.data
+				});
 			this.#nextBase += last.timestamp + last.duration;
 		}
-		return { records };
+		return { records, messages };
 	}
 
 	#counts(): RunCounts {
@@ -149,9 +164,15 @@ export class PipelineHarness {
 	 * arrival to the last frame out of the decoder; resolves once the last frame is painted.
 	 * Painting goes on at the display's rate meanwhile, as it would in the console.
 	 */
-	async flatOut(clip: Clip) {
+	async flatOut(clip: Clip, plain = false) {
 		const d = this.#decoder!;
-		const n = clip.records.length;
+		const n = clip.messages.length;
+		// `plain`: the same messages handed over a microtask later, no framing and no decryption:
+		// what the record path costs, by difference (a diagnostic).
+		const deliver = (i: number, then: (m: AppMessage, at: number) => void): Promise<void> =>
+			plain
+				? Promise.resolve().then(() => then(clip.messages[i]!, performance.now()))
+				: this.#wire.deliver(clip.records[i]!, then);
 		const before = this.#counts();
 		let next = 0;
 		let opening = 0;
@@ -159,13 +180,11 @@ export class PipelineHarness {
 			while (next < n && opening + d.decodeQueueSize < FLOW_WINDOW) {
 				opening++;
 				// A failure to open is seen by #until (Wire.check).
-				void this.#wire
-					.deliver(clip.records[next++]!, (m, at) => {
-						opening--;
-						this.#onMessage(m, at);
-						pump();
-					})
-					.catch(() => {});
+				void deliver(next++, (m, at) => {
+					opening--;
+					this.#onMessage(m, at);
+					pump();
+				}).catch(() => {});
 			}
 		};
 		d.addEventListener('dequeue', pump);
