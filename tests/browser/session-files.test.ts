@@ -10,10 +10,9 @@ import { sha256 } from '$lib/protocol/kdf';
 import { LiveSession } from '$lib/session/live-session.svelte';
 import FilesPanel from '$lib/session/transfers/FilesPanel.svelte';
 import type { InstrumentAgent } from '$mocks/agent/agent';
-import type { AppMessage } from '$lib/protocol/messages';
-import type { SessionEvent } from '$workers/stream/events';
-import { CHUNK_BYTES, FileTransfers, WINDOW_CHUNKS } from '$workers/stream/files';
+import { CHUNK_BYTES, WINDOW_CHUNKS } from '$workers/stream/files';
 import type { MockWorld } from '$mocks/world';
+import { scriptedFileTransfers } from '../shared/file-transfers';
 import { openLiveSession } from '../shared/live-flow';
 import { liveWorld, signedInTechnician, testClock } from '../shared/world-flow';
 
@@ -198,16 +197,7 @@ describe('file transfer in the live session', { timeout: 90_000 }, () => {
 	});
 
 	it('keeps at most 16 chunks unacknowledged, resumes at the agent’s offset, checks the hash', async () => {
-		const sent: AppMessage[] = [];
-		const events: SessionEvent[] = [];
-		const files = new FileTransfers({
-			open: () => true,
-			phi: () => false,
-			grant: () => 'session',
-			spendOnce: () => {},
-			send: async (m) => (sent.push(m), true),
-			emit: (e) => events.push(e)
-		});
+		const { files, sent, events } = scriptedFileTransfers();
 		const { file, bytes } = randomFile('window.bin', 40 * CHUNK_BYTES + 10);
 		const started = await files.upload(file);
 		if (!started.ok) throw new Error(started.code);

@@ -44,7 +44,9 @@ export function useBrowser(options: { locale?: string } = {}): E2e {
 		});
 		e2e.page = await e2e.context.newPage();
 		e2e.page.on('console', (m: ConsoleMessage) => {
-			if (m.type() === 'error') e2e.errors.push(m.text());
+			// A resource that failed says which: the text alone does not name it.
+			if (m.type() === 'error')
+				e2e.errors.push(m.location().url ? `${m.text()} (${m.location().url})` : m.text());
 		});
 		e2e.page.on('pageerror', (err) => e2e.errors.push(err.message));
 		e2e.shot = async (name) => {

@@ -12,6 +12,7 @@ import { DROP_AFTER_CHUNKS } from '../../mocks/agent/transfers';
 import type { SessionEvent } from '../../workers/stream/events';
 import { CHUNK_BYTES, FileTransfers, type FileMessage } from '../../workers/stream/files';
 import { makeAgent, openSession } from '../shared/agent-harness';
+import { scriptedFileTransfers } from '../shared/file-transfers';
 
 const NAME = 'event-log-2026-11-28.txt';
 type Open = Awaited<ReturnType<typeof openSession>>;
@@ -146,16 +147,7 @@ describe('what the console keeps of a cut download', () => {
 
 	/** The console against a scripted agent: what it sends, what it says, what it keeps. */
 	async function scripted() {
-		const sent: AppMessage[] = [];
-		const events: SessionEvent[] = [];
-		const files = new FileTransfers({
-			open: () => true,
-			phi: () => false,
-			grant: () => 'session',
-			spendOnce: () => {},
-			send: async (m) => (sent.push(m), true),
-			emit: (e) => events.push(e)
-		});
+		const { files, sent, events } = scriptedFileTransfers();
 		files.onMessage({
 			type: 'file-list',
 			files: [{ name: 'trace.bin', size, mime: 'application/octet-stream' }]
