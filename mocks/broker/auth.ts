@@ -29,7 +29,15 @@ import {
 } from './accounts';
 import { hashToken, type DeviceRegistry } from './devices';
 import { PasskeyDesk } from './passkeys';
-import { fail, iso, noContent, ok, type BrokerReply, type Clock } from './replies';
+import {
+	fail,
+	iso,
+	noContent,
+	ok,
+	type BrokerFailure,
+	type BrokerReply,
+	type Clock
+} from './replies';
 import {
 	parseDeviceRegistration,
 	parsePasswordRequest,
@@ -144,20 +152,12 @@ export class SignIn {
 	async totp(body: unknown): Promise<BrokerReply<SecondFactorResponse>> {
 		const req = parseTotpRequest(body);
 		if (!req) return fail('bad-request', 'expected { challengeId, code, deviceSignature? }');
-		const challenge = this.#live(req.challengeId);
-		if (challenge?.state !== 'second-factor') {
-			return fail('challenge-expired', 'sign-in challenge unknown, expired or used');
-		}
-		if (req.deviceSignature !== undefined && !challenge.device) {
-			return fail('bad-request', 'deviceSignature without a deviceChallenge');
-		}
-		const key = challenge.account.technician.id;
-		const wait = this.#secondFactorFailures.retryAfter(key);
-		if (wait !== null) return fail('rate-limited', 'too many second-factor attempts', wait);
+		const turn = this.#secondFactorTurn(req.challengeId, req.deviceSignature);
+		if ('refused' in turn) return turn.refused;
+		const { challenge, key } = turn;
 		const check = challenge.account.totp.check(req.code, this.now());
 		if (check !== 'ok') {
-			this.#secondFactorFailures.hit(key);
-			if (++challenge.wrongCodes >= WRONG_CODES_PER_CHALLENGE) challenge.state = 'closed';
+			this.#secondFactorWrong(challenge, key);
 			return check === 'reused'
 				? fail('totp-reused', 'code already used for this account')
 				: fail('totp-invalid', 'code is wrong or outside the time window');
@@ -196,16 +196,9 @@ export class SignIn {
 	async webauthnVerify(body: unknown): Promise<BrokerReply<SecondFactorResponse>> {
 		const req = parseWebAuthnVerifyRequest(body);
 		if (!req) return fail('bad-request', 'expected { challengeId, credential, deviceSignature? }');
-		const challenge = this.#live(req.challengeId);
-		if (challenge?.state !== 'second-factor') {
-			return fail('challenge-expired', 'sign-in challenge unknown, expired or used');
-		}
-		if (req.deviceSignature !== undefined && !challenge.device) {
-			return fail('bad-request', 'deviceSignature without a deviceChallenge');
-		}
-		const key = challenge.account.technician.id;
-		const wait = this.#secondFactorFailures.retryAfter(key);
-		if (wait !== null) return fail('rate-limited', 'too many second-factor attempts', wait);
+		const turn = this.#secondFactorTurn(req.challengeId, req.deviceSignature);
+		if ('refused' in turn) return turn.refused;
+		const { challenge, key } = turn;
 		const issued = challenge.webauthn;
 		delete challenge.webauthn; // single use: a replay meets no challenge
 		const passkey = challenge.account.passkeys.find((p) => p.credentialId === req.credential.id);
@@ -214,8 +207,7 @@ export class SignIn {
 				? await verifyAssertion(this.rp, issued.challenge, passkey, req.credential.response)
 				: { ok: false as const, reason: 'no live challenge, or an unknown credential' };
 		if (!checked.ok) {
-			this.#secondFactorFailures.hit(key);
-			if (++challenge.wrongCodes >= WRONG_CODES_PER_CHALLENGE) challenge.state = 'closed';
+			this.#secondFactorWrong(challenge, key);
 			return fail('webauthn-invalid', checked.reason);
 		}
 		passkey!.signCount = checked.signCount;
@@ -322,6 +314,35 @@ export class SignIn {
 		if (device) challenge.device = device;
 		this.#challenges.set(id, challenge);
 		return challenge;
+	}
+
+	/**
+	 * What a TOTP code and a passkey assertion both go through first: a live challenge at its
+	 * second factor, a device signature only where a device challenge was issued, and the
+	 * account's second-factor rate limit.
+	 */
+	#secondFactorTurn(
+		challengeId: string,
+		deviceSignature: string | undefined
+	): { challenge: Challenge; key: string } | { refused: BrokerFailure } {
+		const challenge = this.#live(challengeId);
+		if (challenge?.state !== 'second-factor') {
+			return { refused: fail('challenge-expired', 'sign-in challenge unknown, expired or used') };
+		}
+		if (deviceSignature !== undefined && !challenge.device) {
+			return { refused: fail('bad-request', 'deviceSignature without a deviceChallenge') };
+		}
+		const key = challenge.account.technician.id;
+		const wait = this.#secondFactorFailures.retryAfter(key);
+		if (wait !== null)
+			return { refused: fail('rate-limited', 'too many second-factor attempts', wait) };
+		return { challenge, key };
+	}
+
+	/** A wrong second factor: counted for the account, and for the challenge until it closes. */
+	#secondFactorWrong(challenge: Challenge, key: string) {
+		this.#secondFactorFailures.hit(key);
+		if (++challenge.wrongCodes >= WRONG_CODES_PER_CHALLENGE) challenge.state = 'closed';
 	}
 
 	#live(challengeId: string): Challenge | undefined {

@@ -13,13 +13,14 @@ import {
 	consoleFinished,
 	expectHandshake,
 	handshakeFrame,
+	SUPPORTED_VERSIONS,
+	type AgentStep,
 	type Established
 } from './handshake';
 import { hkdf, hmacSha256, sha256, label } from './kdf';
 import { SecureChannel, deriveSecrets, type ChannelOptions } from './channel';
 import { verify, type Identity } from './identity';
 import { bodyCodec, type Body } from './messages';
-import { SUPPORTED_VERSIONS } from './handshake';
 
 const ECDH = { name: 'ECDH', namedCurve: 'P-256' } as const;
 const acceptCore = struct({ version: u16, share: fixed(65) });
@@ -146,18 +147,8 @@ export interface AgentResumeInput {
 	channel?: ChannelOptions;
 }
 
-export type AgentResumeStep =
-	| { outcome: 'continue'; send: Uint8Array[] }
-	| {
-			outcome: 'established';
-			send: Uint8Array[];
-			channel: SecureChannel;
-			version: number;
-			technicianId: string;
-			deviceKey: Uint8Array;
-			resumption: Uint8Array;
-	  }
-	| { outcome: 'failed'; send: Uint8Array[]; error: ProtocolError };
+/** The same steps as the first handshake's agent side. */
+export type AgentResumeStep = AgentStep;
 
 /** The agent's side: `receive(resume-hello)`, then `receive(resume-finished)`. */
 export class AgentResume {
