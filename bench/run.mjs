@@ -70,7 +70,11 @@ async function main() {
 	const browser = await chromium.launch({
 		executablePath: requireChromium(),
 		// Memory measurements answer at once instead of at the next GC (up to 20 s later).
-		args: [...CHROMIUM_ARGS, '--enable-blink-features=ForceEagerMeasureMemory']
+		args: [
+			...CHROMIUM_ARGS,
+			'--enable-blink-features=ForceEagerMeasureMemory',
+			'--js-flags=--expose-gc'
+		]
 	});
 	/** @type {Figure[]} */
 	const figures = [];

@@ -42,6 +42,46 @@ export async function timeOps(o: TimeOptions): Promise<Sample> {
 	return { perOpMs: elapsed / ops, ops };
 }
 
+/** A full garbage collection now, when the browser exposes one (bench/run.mjs: --expose-gc). */
+export function collectGarbage(): boolean {
+	const gc = (globalThis as { gc?: () => void }).gc;
+	gc?.();
+	return gc !== undefined;
+}
+
+/**
+ * Batches of several operations interleaved: `reps` times, one batch of each (the order rotating),
+ * each prepared untimed and started on a freshly collected heap. Side by side at this grain, slow
+ * drift of the machine and garbage collection left by one side's inputs fall on neither side:
+ * two identical operations come out within ±2 % at 64 KiB, where 100 ms slots differed by ±10 %.
+ */
+export async function interleaveOps(
+	plans: readonly Omit<TimeOptions, 'minMs' | 'minOps'>[],
+	reps: number
+): Promise<Sample[]> {
+	const ms = plans.map(() => 0);
+	const ops = plans.map(() => 0);
+	for (let rep = 0; rep < reps; rep++) {
+		for (let k = 0; k < plans.length; k++) {
+			const i = (k + rep) % plans.length;
+			const o = plans[i]!;
+			await o.prepare?.(o.batch);
+			collectGarbage();
+			const start = performance.now();
+			if (o.pipelined) {
+				const running: Promise<unknown>[] = [];
+				for (let j = 0; j < o.batch; j++) running.push(o.op(j));
+				await Promise.all(running);
+			} else {
+				for (let j = 0; j < o.batch; j++) await o.op(j);
+			}
+			ms[i]! += performance.now() - start;
+			ops[i]! += o.batch;
+		}
+	}
+	return plans.map((_, i) => ({ perOpMs: ms[i]! / ops[i]!, ops: ops[i]! }));
+}
+
 export function median(values: readonly number[]): number {
 	if (values.length === 0) throw new Error('median of nothing');
 	const sorted = [...values].sort((a, b) => a - b);

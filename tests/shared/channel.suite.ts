@@ -41,6 +41,35 @@ function firstFinishesLast(name: 'encrypt' | 'decrypt') {
 	});
 }
 
+/**
+ * `decrypt` answers only when the test releases each call (in any order), with the real result.
+ * Inputs are copied at the call, as WebCrypto does.
+ */
+function decryptOnRelease() {
+	const real = crypto.subtle.decrypt.bind(crypto.subtle);
+	const gates: { release: () => void; answered: Promise<void> }[] = [];
+	const spy = vi.spyOn(crypto.subtle, 'decrypt').mockImplementation((algorithm, key, data) => {
+		const p = algorithm as AesGcmParams;
+		const result = real(
+			{
+				...p,
+				iv: new Uint8Array(p.iv as Uint8Array),
+				additionalData: new Uint8Array(p.additionalData as Uint8Array)
+			},
+			key,
+			new Uint8Array(data as Uint8Array)
+		);
+		let release!: () => void;
+		const gate = new Promise<void>((r) => (release = r));
+		return new Promise<ArrayBuffer>((resolve, reject) => {
+			// Computed at once; handed over (a plain resolve) only when released.
+			const answered = result.then((plain) => gate.then(() => resolve(plain)), reject);
+			gates.push({ release, answered });
+		});
+	});
+	return { gates, spy };
+}
+
 async function pair() {
 	return connect(await world());
 }
@@ -143,6 +172,30 @@ describe('sealed records', () => {
 			'5:channel-closed'
 		]);
 		expect(a.closedReason).toBe('auth-tag');
+	});
+
+	it('deliver in arrival order when later records decrypt first, one just as the first goes out', async () => {
+		const { console: c, agent: a } = await pair();
+		const records = await sealed(c, chat(0), chat(1), chat(2));
+		const { gates, spy } = decryptOnRelease();
+		const order: number[] = [];
+		try {
+			const opening = records.map((r) => a.open(r));
+			opening.forEach((p, i) => p.then(() => order.push(i)));
+			expect(gates).toHaveLength(3);
+			// Record 1 decrypts first: it must wait for record 0.
+			gates[1]!.release();
+			await gates[1]!.answered;
+			await new Promise((r) => setTimeout(r, 0));
+			// Record 2 decrypts in the very moment record 0 is handed out, while record 1 follows it.
+			void opening[0]!.then(() => gates[2]!.release());
+			gates[0]!.release();
+			await Promise.all(opening);
+			await new Promise((r) => setTimeout(r, 0));
+		} finally {
+			spy.mockRestore();
+		}
+		expect(order).toEqual([0, 1, 2]);
 	});
 
 	it('reject a forged tag, a flipped ciphertext bit and a truncated record', async () => {

@@ -6,7 +6,7 @@
  * exactly once: anything else ends the channel with a typed reason.
  */
 import { bufferSource } from './bytes';
-import { decode, encode } from './codec';
+import { decodeInto, encode, Writer, type Fields, type StructCodec } from './codec';
 import { ProtocolError, type ProtocolErrorCode } from './errors';
 import { encodeHeader, HEADER_REST, TAG_BYTES, writeHeaderRest, type Frame } from './framing';
 import { aesKey, hkdf, label } from './kdf';
@@ -30,6 +30,8 @@ export interface RecordDraft<T extends BulkType> {
 	readonly body: Uint8Array;
 	/** Where the data goes: write it here before sealing. */
 	readonly data: Uint8Array;
+	/** Writes the fields before the data, in place (made once per draft: drafts are reused). */
+	readonly prefix: Writer;
 }
 export const DIRECTION_BYTE = { console: 1, agent: 2 } as const;
 
@@ -126,12 +128,15 @@ class Direction {
 
 /**
  * Results handed out in call order, whatever order their work settles in (records encrypt and
- * decrypt in parallel). With nothing in flight, the usual case, a result goes out as it settles,
- * without a queue step: the fewer promise steps per record, the closer it costs to its cipher.
+ * decrypt in parallel). A record costs one reaction on its own work: when the record before it
+ * has been handed out already (the usual case: WebCrypto answers in call order), its result goes
+ * out from that reaction; otherwise it waits for that record's turn. On the receiving side every
+ * reaction after a decryption costs more than its own work (bench/README.md, "Record layer"),
+ * so results are mapped (decoded) in the same reaction, not in one of their own.
  */
 class InOrder<T> {
-	#pending = 0;
-	#tail: Promise<T> | null = null;
+	/** The last record added: its result, and whether that result has settled. */
+	#last: { result: Promise<T>; settled: boolean } | null = null;
 	readonly #settled: (value: T) => T;
 	readonly #failed: (error: unknown) => never;
 
@@ -141,29 +146,43 @@ class InOrder<T> {
 			throw error;
 		}
 	) {
-		this.#settled = (value) => {
-			this.#pending--;
-			return settled(value);
-		};
-		this.#failed = (error) => {
-			this.#pending--;
-			return failed(error);
-		};
+		this.#settled = settled;
+		this.#failed = failed;
 	}
 
-	add(work: Promise<T>): Promise<T> {
-		let turn = work;
-		if (this.#pending > 0 && this.#tail) {
-			work.catch(() => {}); // observed through `turn`, once the results before it are out
-			turn = this.#tail.then(
-				() => work,
-				() => work
-			);
-		}
-		this.#pending++;
-		const ordered = turn.then(this.#settled, this.#failed);
-		this.#tail = ordered;
-		return ordered;
+	/** `work`'s value through `map`, or its failure through `reject`, in call order. */
+	add<S>(
+		work: Promise<S>,
+		map: (value: S) => T,
+		reject: (reason: unknown) => unknown = (reason) => reason
+	): Promise<T> {
+		const before = this.#last;
+		const turn = { result: null as unknown as Promise<T>, settled: false };
+		const deliver = (ok: boolean, value: unknown): T => {
+			if (!ok) return this.#failed(reject(value));
+			let out: T;
+			try {
+				out = map(value as S);
+			} catch (e) {
+				return this.#failed(e);
+			}
+			return this.#settled(out);
+		};
+		const react = (ok: boolean) => (value: unknown) => {
+			if (before === null || before.settled) {
+				// Its turn: the result settles with what this returns or throws, right now.
+				turn.settled = true;
+				return deliver(ok, value);
+			}
+			// Out of turn: after the record before it; counted settled once its result is.
+			const mark = () => void (turn.settled = true);
+			void turn.result.then(mark, mark);
+			const run = () => deliver(ok, value);
+			return before.result.then(run, run);
+		};
+		turn.result = work.then(react(true), react(false));
+		this.#last = turn;
+		return turn.result;
 	}
 }
 
@@ -234,8 +253,9 @@ export class SecureChannel {
 	 * that sealing it copies nothing: `chunk.copyTo(draft.data)`, then `sealDraft(draft, fields)`.
 	 */
 	draft<T extends BulkType>(type: T, dataLength: number): RecordDraft<T> {
-		const body = new Uint8Array(BULK_PREFIX[type] + dataLength);
-		return { type, body, data: body.subarray(BULK_PREFIX[type]) };
+		const n = BULK_PREFIX[type];
+		const body = new Uint8Array(n + dataLength);
+		return { type, body, data: body.subarray(n), prefix: new Writer(body.subarray(0, n)) };
 	}
 
 	/** Seals a draft with the message's other fields (see `draft`). */
@@ -243,11 +263,13 @@ export class SecureChannel {
 		draft: RecordDraft<T>,
 		fields: BulkFields<T>
 	): Promise<Uint8Array[]> {
-		const prefix = encode(bodyCodec(draft.type), { ...fields, data: EMPTY } as never);
-		if (prefix.length !== BULK_PREFIX[draft.type]) {
-			throw new ProtocolError('malformed', `${draft.type} prefix is ${prefix.length} bytes`);
+		// Written in place, in front of the data: nothing copied.
+		const w = draft.prefix.rewind();
+		bodyCodec(draft.type).write(w, { ...fields, data: EMPTY } as never);
+		const n = w.finish().length;
+		if (n !== BULK_PREFIX[draft.type]) {
+			throw new ProtocolError('malformed', `${draft.type} prefix is ${n} bytes`);
 		}
-		draft.body.set(prefix);
 		return this.sealBody(draft.type, draft.body);
 	}
 
@@ -256,7 +278,6 @@ export class SecureChannel {
 	 * started at the call, so several records encrypt in parallel; they resolve in call order.
 	 */
 	sealBody(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
-		let work: Promise<Uint8Array[]>;
 		try {
 			this.#assertOpen();
 			const out = this.#out;
@@ -272,17 +293,23 @@ export class SecureChannel {
 				);
 				out.advance(now);
 				const record = this.#encrypt(type, body);
-				work = Promise.all([rekey, record]).then(([a, b]) => [...a, ...b]);
-			} else {
-				work = this.#encrypt(type, body);
+				return this.#sealOrder.add(Promise.all([rekey.ciphertext, record.ciphertext]), ([a, b]) => [
+					rekey.header,
+					new Uint8Array(a),
+					record.header,
+					new Uint8Array(b)
+				]);
 			}
+			const { header, ciphertext } = this.#encrypt(type, body);
+			// The buffers are made in the same reaction that hands them out in turn.
+			return this.#sealOrder.add(ciphertext, (c) => [header, new Uint8Array(c)]);
 		} catch (e) {
-			work = Promise.reject(e);
+			return this.#sealOrder.add(Promise.reject(e), same<Uint8Array[]>);
 		}
-		return this.#sealOrder.add(work);
 	}
 
-	#encrypt(type: AppType, body: Uint8Array): Promise<Uint8Array[]> {
+	/** Takes the next sequence number and starts encrypting: the header, and the ciphertext to come. */
+	#encrypt(type: AppType, body: Uint8Array) {
 		const out = this.#out;
 		const seq = out.seq++;
 		out.sinceRekey++;
@@ -291,11 +318,10 @@ export class SecureChannel {
 		const header = encodeHeader({ kind: 'record', type: id, epoch, seq }, body.length + TAG_BYTES);
 		const data = bufferSource(body);
 		const sealWith = (key: CryptoKey) =>
-			crypto.subtle
-				.encrypt(out.params(id, epoch, seq), key, data)
-				.then((ciphertext) => [header, new Uint8Array(ciphertext)]);
+			crypto.subtle.encrypt(out.params(id, epoch, seq), key, data);
 		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
-		return out.key ? sealWith(out.key) : out.keyReady.then(sealWith);
+		const ciphertext = out.key ? sealWith(out.key) : out.keyReady.then(sealWith);
+		return { header, ciphertext };
 	}
 
 	/**
@@ -304,15 +330,13 @@ export class SecureChannel {
 	 * results resolve in order, and nothing after a failed record is ever delivered.
 	 */
 	open(frame: Frame): Promise<AppMessage> {
-		let work: Promise<AppMessage>;
+		// In turn: records before this one are delivered first; a failure closes the channel then.
 		try {
 			this.#assertOpen();
-			work = this.#startOpen(frame);
+			return this.#startOpen(frame);
 		} catch (e) {
-			work = Promise.reject(e);
+			return this.#openOrder.add(Promise.reject(e), same<AppMessage>);
 		}
-		// In turn: records before this one are delivered first; a failure closes the channel then.
-		return this.#openOrder.add(work);
 	}
 
 	#startOpen(frame: Frame): Promise<AppMessage> {
@@ -350,24 +374,30 @@ export class SecureChannel {
 			if (entry.from !== 'both' && entry.from !== peer) {
 				throw new ProtocolError('wrong-direction', `${type} may not be sent by the ${peer}`);
 			}
-			const message = { type, ...decode(entry.body, new Uint8Array(buffer)) } as AppMessage;
+			// Decoded onto `{ type }` straight from the buffer: no copies, no intermediate object.
+			const body = entry.body as StructCodec<Fields>;
+			const message = decodeInto(body, buffer, { type }) as unknown as AppMessage;
 			if (message.type === 'rekey' && message.epoch !== expectedEpoch) {
 				throw new ProtocolError('epoch', 'rekey skips an epoch');
 			}
 			return message;
 		};
-		const forged = (): never => {
-			throw new ProtocolError('auth-tag', `record ${seq} failed authentication`, { seq });
-		};
+		const forged = () =>
+			new ProtocolError('auth-tag', `record ${seq} failed authentication`, { seq });
 		const epoch = frame.epoch;
 		const decryptWith = (key: CryptoKey) =>
-			crypto.subtle.decrypt(input.params(id, epoch, seq), key, data).then(opened, forged);
-		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
-		const work = input.key ? decryptWith(input.key) : input.keyReady.then(decryptWith);
+			crypto.subtle.decrypt(input.params(id, epoch, seq), key, data);
 		// A rekey record (its type is in the authenticated header) moves this direction to the
 		// next epoch at once; if it then fails authentication the channel closes anyway.
+		const key = input.key;
+		const keyReady = input.keyReady;
 		if (type === 'rekey') input.advance(this.#opts.now());
-		return work;
+		// Any failure to decrypt is a forgery (or corruption): the record is not what was sealed.
+		if (key) return this.#openOrder.add(decryptWith(key), opened, forged);
+		// Right after a rekey the key may still be deriving: the shared buffers are filled then.
+		// A key that failed to derive is no forgery: its own error goes through.
+		const late = keyReady.then((k) => decryptWith(k).catch(() => Promise.reject(forged())));
+		return this.#openOrder.add(late, opened);
 	}
 
 	#assertOpen() {
@@ -378,6 +408,8 @@ export class SecureChannel {
 		}
 	}
 }
+
+const same = <T>(value: T) => value;
 
 function sizeHint(message: AppMessage): number {
 	return 'data' in message ? message.data.length : 0;

@@ -12,18 +12,32 @@ export class Writer {
 	#view: DataView;
 	#at = 0;
 
-	constructor(size = 256) {
-		this.#buf = new Uint8Array(size);
-		this.#view = new DataView(this.#buf.buffer);
+	/** Writing into `into` (never past its end), or into a buffer of its own that grows. */
+	readonly #fixed: boolean;
+
+	constructor(sizeOrInto: number | Uint8Array = 256) {
+		this.#fixed = sizeOrInto instanceof Uint8Array;
+		if (sizeOrInto instanceof Uint8Array) {
+			this.#buf = sizeOrInto;
+			this.#view = new DataView(sizeOrInto.buffer, sizeOrInto.byteOffset, sizeOrInto.length);
+			return;
+		}
+		// The buffer first, then its views: `.buffer` of a small typed array (V8 keeps those
+		// on its heap) would make V8 move it off the heap, a slow call on every message.
+		const buffer = new ArrayBuffer(sizeOrInto);
+		this.#buf = new Uint8Array(buffer);
+		this.#view = new DataView(buffer);
 	}
 
 	#room(n: number): number {
 		const at = this.#at;
 		if (at + n > this.#buf.length) {
-			const grown = new Uint8Array(Math.max(this.#buf.length * 2, at + n));
+			if (this.#fixed) throw new ProtocolError('malformed', 'does not fit its buffer');
+			const buffer = new ArrayBuffer(Math.max(this.#buf.length * 2, at + n));
+			const grown = new Uint8Array(buffer);
 			grown.set(this.#buf.subarray(0, at));
 			this.#buf = grown;
-			this.#view = new DataView(grown.buffer);
+			this.#view = new DataView(buffer);
 		}
 		this.#at += n;
 		return at;
@@ -55,6 +69,12 @@ export class Writer {
 		const at = this.#room(b.length); // before reading #buf: #room may replace it
 		this.#buf.set(b, at);
 	}
+	/** Writes from the start again (the same buffer, for the next message). */
+	rewind(): this {
+		this.#at = 0;
+		return this;
+	}
+
 	/** The encoded bytes: a view of the internal buffer, valid until the next write. */
 	finish(): Uint8Array {
 		return this.#buf.subarray(0, this.#at);
@@ -63,12 +83,15 @@ export class Writer {
 
 export class Reader {
 	readonly #buf: Uint8Array;
-	readonly #view: DataView;
 	#at = 0;
 
-	constructor(buf: Uint8Array) {
-		this.#buf = buf;
-		this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+	/**
+	 * Reads a byte array, or a whole ArrayBuffer as a decrypted record comes. Numbers are read byte
+	 * by byte, without a DataView: each view made costs, per record (bench/README.md), and
+	 * `.buffer` of a small array makes V8 move it off its heap. A bytes field is a view, no copy.
+	 */
+	constructor(bytes: Uint8Array | ArrayBuffer) {
+		this.#buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
 	}
 
 	#take(n: number): number {
@@ -77,26 +100,32 @@ export class Reader {
 		this.#at += n;
 		return at;
 	}
+	#u32At(at: number): number {
+		const b = this.#buf;
+		return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+	}
 	get remaining(): number {
 		return this.#buf.length - this.#at;
 	}
 	u8() {
-		return this.#view.getUint8(this.#take(1));
+		return this.#buf[this.#take(1)]!;
 	}
 	u16() {
-		return this.#view.getUint16(this.#take(2));
+		const at = this.#take(2);
+		return (this.#buf[at]! << 8) | this.#buf[at + 1]!;
 	}
 	i16() {
-		return this.#view.getInt16(this.#take(2));
+		const v = this.u16();
+		return v >= 0x8000 ? v - 0x10000 : v;
 	}
 	u32() {
-		return this.#view.getUint32(this.#take(4));
+		return this.#u32At(this.#take(4));
 	}
 	u64() {
 		const at = this.#take(8);
-		const hi = this.#view.getUint32(at);
+		const hi = this.#u32At(at);
 		if (hi > 0x1fffff) throw new ProtocolError('malformed', 'u64 beyond 2^53');
-		return hi * 2 ** 32 + this.#view.getUint32(at + 4);
+		return hi * 2 ** 32 + this.#u32At(at + 4);
 	}
 	/** A view into the input, not a copy: large payloads stay zero-copy. */
 	bytes(n: number): Uint8Array {
@@ -249,6 +278,8 @@ export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
 
 export interface StructCodec<F extends Fields> extends Codec<StructOf<F>> {
 	readonly fields: F;
+	/** Reads the fields onto `into` (a message's `type`, say), after what it already has. */
+	readInto<S extends object>(r: Reader, into: S): S & StructOf<F>;
 }
 
 /** Fields in declaration order, no padding, no names on the wire. */
@@ -261,9 +292,12 @@ export function struct<F extends Fields>(fields: F): StructCodec<F> {
 			for (const [k, c] of entries) c.write(w, (v as Record<string, unknown>)[k]);
 		},
 		read(r) {
-			const out: Record<string, unknown> = {};
+			return this.readInto(r, {});
+		},
+		readInto<S extends object>(r: Reader, into: S) {
+			const out = into as Record<string, unknown>;
 			for (const [k, c] of entries) out[k] = c.read(r);
-			return out as StructOf<F>;
+			return out as S & StructOf<F>;
 		}
 	};
 }
@@ -275,9 +309,21 @@ export function encode<T>(codec: Codec<T>, value: T, sizeHint = 64): Uint8Array 
 }
 
 /** Decodes exactly one value; trailing bytes are an error. */
-export function decode<T>(codec: Codec<T>, bytes: Uint8Array): T {
+export function decode<T>(codec: Codec<T>, bytes: Uint8Array | ArrayBuffer): T {
 	const r = new Reader(bytes);
 	const v = codec.read(r);
+	r.end();
+	return v;
+}
+
+/** Decodes exactly one struct onto `into` (see StructCodec.readInto); trailing bytes are an error. */
+export function decodeInto<F extends Fields, S extends object>(
+	codec: StructCodec<F>,
+	bytes: Uint8Array | ArrayBuffer,
+	into: S
+): S & StructOf<F> {
+	const r = new Reader(bytes);
+	const v = codec.readInto(r, into);
 	r.end();
 	return v;
 }
