@@ -51,7 +51,12 @@ function consoleFiles() {
 		current,
 		sent,
 		files,
-		onMessage: (m: AppMessage) => isFileMessage(m) && files.onMessage(m),
+		onMessage: (m: AppMessage) => {
+			if (isFileMessage(m)) files.onMessage(m);
+			// As the stream worker does: the customer took file transfer back.
+			else if (m.type === 'consent-revoke' && m.capability === 'file-transfer')
+				void files.revoked();
+		},
 		last: (id: number) =>
 			events
 				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
@@ -138,6 +143,31 @@ describe('a download cut by a dropped socket', () => {
 		expect(c.last(again.id)!.resumedFrom).toBeUndefined();
 		const saved = new Uint8Array(c.saved(again.id)!);
 		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(changed)));
+	});
+});
+
+describe('a cut download after the customer revokes file transfer', () => {
+	it('is forgotten at once: granted again and asked again, the file starts at 0', async () => {
+		const { agent, c, second } = await cutThenResumed();
+		expect(c.files.keptBytes).toBe(DROP_AFTER_CHUNKS * CHUNK_BYTES);
+		const mark = second.received.length;
+		await second.agentSide()!.revoke('file-transfer');
+		await second.next('consent-revoke', mark);
+		expect(c.files.keptBytes).toBe(0);
+		await second.consent('file-transfer');
+		await second.next('file-list', mark);
+		const again = await c.files.request(NAME);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => c.last(again.id)?.state).toBe('done');
+		// On the wire: accepted at 0, and the agent sent the whole file from its first byte.
+		expect(acceptOf(c, again.id)).toMatchObject({ offset: 0 });
+		const chunks = chunksOf(second, again.id);
+		expect(chunks[0]!.offset).toBe(0);
+		const original = agent.files.download(NAME)!.data;
+		expect(chunks.reduce((n, m) => n + m.data.length, 0)).toBe(original.length);
+		expect(c.last(again.id)!.resumedFrom).toBeUndefined();
+		const saved = new Uint8Array(c.saved(again.id)!);
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
 	});
 });
 

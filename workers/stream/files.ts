@@ -193,8 +193,13 @@ export class FileTransfers {
 		await this.#host.send({ type: 'file-abort', transferId: id, reason: 'cancelled', message: '' });
 	}
 
-	/** Consent withdrawn (revoked or denied): every transfer stops at once, cleanly. */
+	/**
+	 * Consent withdrawn (revoked by the customer, or given back): every transfer stops at once,
+	 * cleanly, and the parts kept from cut downloads are forgotten with it, so a file asked for
+	 * under a later grant starts over at 0 (docs/protocol.md, "Resumption", "What survives").
+	 */
 	async revoked() {
+		this.#kept.clear();
 		for (const t of [...this.#transfers.values()]) {
 			this.#fail(t, 'revoked');
 			await this.#host.send({
