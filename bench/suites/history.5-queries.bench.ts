@@ -14,6 +14,7 @@ import {
 	pageSessions,
 	type HistoryFilter
 } from '../../src/lib/history/query';
+import { unsentEvents } from '../../src/lib/history/outbox';
 import { readSession } from '../../src/lib/history/session-record';
 import { median } from '../lib/measure';
 import type { Report } from '../lib/types';
@@ -154,6 +155,9 @@ export async function run(report: Report) {
 			}
 		});
 		report('history.insert.single.events-per-s', live.length / (liveMs / 1000), 'events/s');
+		// The storage panel's count of unsent audit events (every 5 s while shown), over the
+		// outbox the two paths above left: 50 block rows and 200 rows of one event.
+		report('history.outbox.unsent.ms', median(await runs(15, () => unsentEvents(db))), 'ms');
 		report('history.insert.bare-idb.events-per-s', await bareIdb(30_000), 'events/s');
 		report(
 			'history.insert.bare-idb-blocks.events-per-s',

@@ -126,7 +126,8 @@ export class AgentFileTransfers {
 			transferId: m.transferId,
 			offset: upload.receivedBytes
 		});
-		if (m.size === 0) await this.#complete(m.transferId);
+		// Nothing left to send (an empty file, or one kept whole): only the SHA-256 to check.
+		if (upload.receivedBytes === m.size) await this.#complete(m.transferId);
 	}
 
 	async #onChunk(m: Msg<'file-chunk'>) {

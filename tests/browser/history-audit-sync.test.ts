@@ -6,10 +6,10 @@
  * hold a block of events each: a request of at most 500 events may take part of a block, and a
  * reply may settle part of one.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { setupWorker } from 'msw/browser';
-import { deleteDB } from 'idb';
+import { deleteDB, openDB } from 'idb';
 import { BrokerClient } from '$lib/broker/client';
 import { AuditSyncer } from '$lib/history/audit-sync';
 import { openHistoryDb, type HistoryDb, type OutboxRow } from '$lib/history/db';
@@ -483,5 +483,99 @@ describe('audit sync', () => {
 		expect(log.map((l) => l.event.id)).toEqual(ids.filter((_, i) => i !== 4));
 		expect(await db.getAll('outbox')).toEqual([parked]);
 		expect(await syncer.pending()).toEqual({ waiting: 0, parked: 1 });
+	});
+});
+
+describe('counting unsent events', () => {
+	/** Waiting, backing-off and parked rows of many events each, through the app's own writers. */
+	async function outbox() {
+		const name = `history-audit-${crypto.randomUUID()}`;
+		names.push(name);
+		const db = await openDb(name);
+		const t0 = 1_000_000;
+		const big = { from: 'customer' as const, messageId: 0, text: 'x'.repeat(17_000) };
+		// t1: 230 events in blocks of 100, 100, 30; three of them too big for the broker.
+		const a = chat(230, t0);
+		for (const k of [5, 120, 121]) a[k] = { ...a[k]!, data: big };
+		// t2: a batch of 40, then 3 live events (a row each).
+		const [sa, sb] = ['a', 'b'].map(() => base64urlEncode(randomBytes(16))) as [string, string];
+		const written = await appendBatch(db, [
+			{ sessionId: sa, head: EMPTY_HEAD, create: sessionRow(sa, 't1', t0), events: a },
+			{ sessionId: sb, head: EMPTY_HEAD, create: sessionRow(sb, 't2', t0), events: chat(40, t0) }
+		]);
+		if (!written.ok) throw new Error(written.code);
+		let head = written.heads[1]!;
+		for (const e of chat(3, t0 + 100)) {
+			const live = await appendEvent(db, sb, head, e);
+			if (!live.ok) throw new Error(live.code);
+			head = live.head;
+		}
+		// t1's sync, twice: the broker is down, so each try backs off the block it sent (one a
+		// request) and parks its big events in a row of their own; the third block stays fresh.
+		const syncer = new AuditSyncer({
+			db,
+			technicianId: () => 't1',
+			now: () => t0 + 10_000,
+			broker: {
+				signedIn: true,
+				audit: async () => ({ ok: false, failure: { code: 'unavailable', status: 503 } })
+			}
+		});
+		for (let i = 0; i < 2; i++)
+			expect(await syncer.flush()).toMatchObject({ ok: false, failure: { code: 'unavailable' } });
+		return db;
+	}
+
+	/** What the rows themselves hold. */
+	async function truth(db: HistoryDb, technicianId?: string) {
+		const out = { waiting: 0, parked: 0 };
+		for (const row of await db.getAll('outbox'))
+			if (technicianId === undefined || row.technicianId === technicianId)
+				out[row.nextAttemptAt === Number.MAX_SAFE_INTEGER ? 'parked' : 'waiting'] +=
+					row.events.length;
+		return out;
+	}
+
+	it('counts waiting and parked events per technician and in all, without reading a row', async () => {
+		const db = await outbox();
+		const rows = await db.getAll('outbox');
+		// Parked rows of their own, and rows still holding many events each.
+		expect(rows.filter((r) => r.nextAttemptAt === Number.MAX_SAFE_INTEGER).length).toBe(2);
+		expect(rows.filter((r) => r.events.length > 1).length).toBeGreaterThanOrEqual(4);
+		const reads = [
+			vi.spyOn(IDBObjectStore.prototype, 'getAll'),
+			vi.spyOn(IDBObjectStore.prototype, 'openCursor'),
+			vi.spyOn(IDBObjectStore.prototype, 'get'),
+			vi.spyOn(IDBIndex.prototype, 'getAll'),
+			vi.spyOn(IDBIndex.prototype, 'openCursor'),
+			vi.spyOn(IDBIndex.prototype, 'get')
+		];
+		try {
+			expect(await unsentEvents(db, 't1')).toEqual({ waiting: 227, parked: 3 });
+			expect(await unsentEvents(db, 't2')).toEqual({ waiting: 43, parked: 0 });
+			expect(await unsentEvents(db, 'nobody')).toEqual({ waiting: 0, parked: 0 });
+			expect(await unsentEvents(db)).toEqual({ waiting: 270, parked: 3 });
+			for (const read of reads) expect(read).not.toHaveBeenCalled();
+		} finally {
+			for (const read of reads) read.mockRestore();
+		}
+		expect(await unsentEvents(db, 't1')).toEqual(await truth(db, 't1'));
+		expect(await unsentEvents(db)).toEqual(await truth(db));
+	});
+
+	it('still counts a row written without its index key, by reading the rows', async () => {
+		const db = await outbox();
+		const row = (await db.getAll('outbox')).find(
+			(r) => r.technicianId === 't2' && r.events.length === 40
+		)!;
+		// As a writer that skipped withOutboxKeys would leave it: absent from the count index.
+		const { unsent: _, ...bare } = row;
+		const raw = await openDB(db.name);
+		await raw.put('outbox', { ...bare, id: 'no-key' });
+		raw.close();
+		expect(await db.countFromIndex('outbox', 'by-unsent')).toBe((await db.count('outbox')) - 1);
+		expect(await unsentEvents(db, 't2')).toEqual({ waiting: 43 + 40, parked: 0 });
+		expect(await unsentEvents(db, 't1')).toEqual({ waiting: 227, parked: 3 });
+		expect(await unsentEvents(db)).toEqual({ waiting: 270 + 40, parked: 3 });
 	});
 });

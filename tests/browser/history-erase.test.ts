@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { authNoticeText } from '$lib/auth/notice';
-import { openHistoryDb } from '$lib/history/db';
+import { openHistoryDb, withOutboxKeys } from '$lib/history/db';
 import { eraseLocalData } from '$lib/history/erase';
 import { screenRecordingKey } from '$lib/history/screen-recording';
 
@@ -28,17 +28,20 @@ async function seeded(withOutbox: boolean) {
 	});
 	if (withOutbox) {
 		// One row holding two events not yet delivered.
-		await db.put('outbox', {
-			id: 'o-1',
-			technicianId: 'tech-1',
-			sessionId: 's-1',
-			events: [
-				{ id: 'e-1', seq: 0, at: 1, type: 'chat', data: {}, prevHash: '', hash: '' },
-				{ id: 'e-2', seq: 1, at: 2, type: 'end', data: {}, prevHash: '', hash: '' }
-			],
-			attempts: 0,
-			nextAttemptAt: 0
-		});
+		await db.put(
+			'outbox',
+			withOutboxKeys({
+				id: 'o-1',
+				technicianId: 'tech-1',
+				sessionId: 's-1',
+				events: [
+					{ id: 'e-1', seq: 0, at: 1, type: 'chat', data: {}, prevHash: '', hash: '' },
+					{ id: 'e-2', seq: 1, at: 2, type: 'end', data: {}, prevHash: '', hash: '' }
+				],
+				attempts: 0,
+				nextAttemptAt: 0
+			})
+		);
 	}
 	await screenRecordingKey(keys);
 	return { history, keys, db };

@@ -6,12 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDB, openDB } from 'idb';
 import { GENESIS_HASH, eventHash } from '$lib/history/chain';
 import {
+	HISTORY_VERSION,
+	PARKED,
 	openHistoryDb,
 	searchText,
 	trigrams,
 	withIndexKeys,
 	type EventRow,
 	type HistoryDb,
+	type OutboxRowV4,
 	type SessionRow
 } from '$lib/history/db';
 import { AuditSyncer } from '$lib/history/audit-sync';
@@ -108,7 +111,7 @@ describe('history schema migrations', () => {
 
 		const db = await openHistoryDb(name);
 		opened[opened.length - 1]!.db = db;
-		expect(db.version).toBe(4);
+		expect(db.version).toBe(HISTORY_VERSION);
 		expect([...db.objectStoreNames].sort()).toEqual([
 			'eventBlocks',
 			'outbox',
@@ -281,7 +284,7 @@ describe('history schema migrations', () => {
 
 		const db = await openHistoryDb(name);
 		opened[opened.length - 1]!.db = db;
-		expect(db.version).toBe(4);
+		expect(db.version).toBe(HISTORY_VERSION);
 		expect(await db.getAll('sessions')).toEqual(
 			sessions.map((s) => ({
 				...s,
@@ -299,7 +302,8 @@ describe('history schema migrations', () => {
 				sessionId,
 				events: [{ ...event, id }],
 				attempts,
-				nextAttemptAt
+				nextAttemptAt,
+				unsent: [owners[sessionId], 0, 1]
 			}))
 		);
 		expect(await db.getAll('transfers')).toEqual(transfers);
@@ -392,7 +396,7 @@ describe('history schema migrations', () => {
 
 		const db = await openHistoryDb(name);
 		opened[opened.length - 1]!.db = db;
-		expect(db.version).toBe(4);
+		expect(db.version).toBe(HISTORY_VERSION);
 		expect([...db.objectStoreNames]).not.toContain('events');
 
 		// No event lost: every session reads back exactly, in blocks of at most 100 consecutive
@@ -424,7 +428,8 @@ describe('history schema migrations', () => {
 				sessionId,
 				events: [{ ...event, id: o.id }],
 				attempts: o.attempts,
-				nextAttemptAt: o.nextAttemptAt
+				nextAttemptAt: o.nextAttemptAt,
+				unsent: [o.technicianId, o.nextAttemptAt === PARKED ? 1 : 0, 1]
 			});
 		}
 		expect(await unsentEvents(db, 't1')).toEqual({ waiting: 12, parked: 0 });
@@ -481,5 +486,68 @@ describe('history schema migrations', () => {
 			endedAt: 2100 + 119
 		});
 		expect(await verifyWholeSession(db, 'open')).toMatchObject({ ok: true, events: 129 });
+	});
+
+	it('opens a v4 database at v5: every outbox row kept, its events counted by index', async () => {
+		const name = `history-test-${crypto.randomUUID()}`;
+		opened.push({ name });
+		const v4 = await openHistoryDb(name, 4);
+		expect([...v4.transaction('outbox').store.indexNames].sort()).toEqual([
+			'by-nextAttemptAt',
+			'by-technician-due'
+		]);
+		v4.close();
+		// Rows as v4 wrote them: waiting, backing off and parked, of several events each, two
+		// technicians (t1: 3 + 5 waiting, 2 parked; t2: 4 waiting, 1 + 6 parked).
+		const event = (seq: number) => ({
+			id: crypto.randomUUID(),
+			seq,
+			at: 1000 + seq,
+			type: 'chat',
+			data: { text: `line ${seq}` },
+			prevHash: GENESIS_HASH,
+			hash: 'ab'.repeat(32)
+		});
+		const row = (
+			technicianId: string,
+			sessionId: string,
+			n: number,
+			nextAttemptAt: number
+		): OutboxRowV4 => ({
+			id: crypto.randomUUID(),
+			technicianId,
+			sessionId,
+			events: Array.from({ length: n }, (_, k) => event(k)),
+			attempts: nextAttemptAt === 1000 ? 0 : 3,
+			nextAttemptAt
+		});
+		const rows = [
+			row('t1', 'a', 3, 1000),
+			row('t1', 'a', 5, 9000),
+			row('t1', 'b', 2, PARKED),
+			row('t2', 'c', 4, 1000),
+			row('t2', 'c', 1, PARKED),
+			row('t2', 'd', 6, PARKED)
+		];
+		const raw = await openDB(name);
+		for (const r of rows) await raw.put('outbox', r);
+		raw.close();
+
+		const db = await openHistoryDb(name);
+		opened[opened.length - 1]!.db = db;
+		expect(db.version).toBe(HISTORY_VERSION);
+		// Every row kept as it was, with its key: technician, parked or not, how many events.
+		const migrated = await db.getAll('outbox');
+		expect(migrated).toHaveLength(rows.length);
+		for (const r of rows)
+			expect(migrated.find((m) => m.id === r.id)).toEqual({
+				...r,
+				unsent: [r.technicianId, r.nextAttemptAt === PARKED ? 1 : 0, r.events.length]
+			});
+		expect(await db.countFromIndex('outbox', 'by-unsent')).toBe(rows.length);
+		expect(await unsentEvents(db, 't1')).toEqual({ waiting: 8, parked: 2 });
+		expect(await unsentEvents(db, 't2')).toEqual({ waiting: 4, parked: 7 });
+		expect(await unsentEvents(db, 't3')).toEqual({ waiting: 0, parked: 0 });
+		expect(await unsentEvents(db)).toEqual({ waiting: 12, parked: 9 });
 	});
 });

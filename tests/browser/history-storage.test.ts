@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
 import '../../src/app.css';
-import { openHistoryDb, withIndexKeys, type SessionRow } from '$lib/history/db';
+import { openHistoryDb, withIndexKeys, withOutboxKeys, type SessionRow } from '$lib/history/db';
 import { EMPTY_HEAD, appendBatch, sessionEvents } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import { HistoryRecorder } from '$lib/history/recorder';
@@ -157,14 +157,15 @@ describe('the audit trail on the storage panel', () => {
 			prevHash: '0'.repeat(64),
 			hash: '1'.repeat(64)
 		});
-		const row = (events: ReturnType<typeof event>[], nextAttemptAt: number) => ({
-			id: crypto.randomUUID(),
-			technicianId: 't',
-			sessionId: 's',
-			events,
-			attempts: 0,
-			nextAttemptAt
-		});
+		const row = (events: ReturnType<typeof event>[], nextAttemptAt: number) =>
+			withOutboxKeys({
+				id: crypto.randomUUID(),
+				technicianId: 't',
+				sessionId: 's',
+				events,
+				attempts: 0,
+				nextAttemptAt
+			});
 		await db.put('outbox', row([event(0)], START));
 		place(StoragePanel as never, { db });
 		await expect

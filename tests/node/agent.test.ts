@@ -233,6 +233,57 @@ describe('files through the simulated agent', () => {
 		expect(chunksOf(4)).toEqual([]);
 	});
 
+	it('at an offset equal to the size sends no chunk and takes the console’s file-complete', async () => {
+		const s = await connected();
+		await s.consent('file-transfer');
+		const name = 'event-log-2026-11-28.txt';
+		await s.send({ type: 'file-request', transferId: 6, name });
+		const offer = await s.next('file-offer');
+		await s.send({ type: 'file-accept', transferId: 6, offset: offer.size });
+		await s.send({ type: 'file-complete', transferId: 6, sha256: offer.sha256 });
+		await expect
+			.poll(() => s.agent.logEntries.filter((e) => e.type === 'file-sent').map((e) => e.detail))
+			.toEqual([name]);
+		// A pong sent after the agent handled both: anything it sent for the file is here before it.
+		await s.send({ type: 'ping', nonce: 6, sentAt: 6 });
+		await s.next('pong');
+		expect(s.received.filter((m) => 'transferId' in m && m.transferId === 6)).toEqual([offer]);
+		expect(s.agent.logEntries.map((e) => e.detail)).toContain(`${name} from ${offer.size}`);
+	});
+
+	it('accepts an upload it already holds whole at its size, and completes it at once', async () => {
+		const s = await connected();
+		await s.consent('file-transfer');
+		const data = utf8.encode('gain=1.12\n'.repeat(20_000));
+		const hash = await sha256(data);
+		// Every byte of an earlier attempt arrived before it was cut (docs/protocol.md, "Files").
+		s.agent.files.partial.set('optics.cfg', {
+			name: 'optics.cfg',
+			size: data.length,
+			sha256: hash,
+			received: [data.subarray(0, 65_536), data.subarray(65_536)],
+			receivedBytes: data.length
+		});
+		await s.send({
+			type: 'file-offer',
+			transferId: 7,
+			name: 'optics.cfg',
+			size: data.length,
+			sha256: hash,
+			mime: 'text/plain'
+		});
+		expect(await s.next('file-accept')).toEqual({
+			type: 'file-accept',
+			transferId: 7,
+			offset: data.length
+		});
+		const done = await s.next('file-complete');
+		expect(done).toMatchObject({ transferId: 7 });
+		expect(toHex(done.sha256)).toBe(toHex(hash));
+		expect(s.agent.files.received.get('optics.cfg')!.data).toEqual(data);
+		expect(s.agent.files.partial.has('optics.cfg')).toBe(false);
+	});
+
 	it('refuses a corrupted upload at the end', async () => {
 		const s = await connected();
 		await s.consent('file-transfer');

@@ -51,7 +51,12 @@ function consoleFiles() {
 		current,
 		sent,
 		files,
-		onMessage: (m: AppMessage) => isFileMessage(m) && files.onMessage(m),
+		onMessage: (m: AppMessage) => {
+			if (isFileMessage(m)) files.onMessage(m);
+			// As the stream worker does: the customer took file transfer back.
+			else if (m.type === 'consent-revoke' && m.capability === 'file-transfer')
+				void files.revoked();
+		},
 		last: (id: number) =>
 			events
 				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
@@ -61,17 +66,32 @@ function consoleFiles() {
 	};
 }
 
-/** A download cut by the `drop-mid-download` scenario, then the session resumed with files again. */
-async function cutThenResumed() {
+/**
+ * A download cut by a drop, then the session resumed with files again. `mid-download`: the agent's
+ * `drop-mid-download` scenario. `verifying`: the link drops the moment the console has the last
+ * chunk, while it checks the file's SHA-256 (before its file-complete).
+ */
+async function cutThenResumed(when: 'mid-download' | 'verifying' = 'mid-download') {
 	const { agent, device } = await makeAgent();
 	const c = consoleFiles();
-	const first = await openSession(agent, device, { onMessage: c.onMessage });
+	const link: { first: Open | null } = { first: null };
+	const first = await openSession(agent, device, {
+		onMessage: (m) => {
+			c.onMessage(m);
+			if (when !== 'verifying' || link.first === null || m.type !== 'file-chunk') return;
+			if (m.offset + m.data.length < agent.files.download(NAME)!.data.length) return;
+			// As the stream worker does on a drop with a ticket in hand, before the hash is known.
+			c.files.closed('reconnect');
+			link.first.agentSide()!.drop();
+		}
+	});
 	c.current.session = first;
 	await first.next('session-info');
 	const ticket = await first.ticket();
 	await first.consent('file-transfer');
 	await first.next('file-list');
-	agent.setScenario('drop-mid-download');
+	if (when === 'mid-download') agent.setScenario('drop-mid-download');
+	else link.first = first;
 	const cut = await c.files.request(NAME);
 	if (!cut.ok) throw new Error(cut.code);
 	expect(await first.closed).toMatchObject({ code: 'socket-closed' });
@@ -89,7 +109,7 @@ async function cutThenResumed() {
 	// File transfer ended with the old connection: the customer grants it again.
 	await second.consent('file-transfer');
 	await second.next('file-list');
-	return { agent, c, second, cut: c.last(cut.id)! };
+	return { agent, c, first, second, cut: c.last(cut.id)! };
 }
 
 const chunksOf = (s: Open, id: number) =>
@@ -141,6 +161,69 @@ describe('a download cut by a dropped socket', () => {
 	});
 });
 
+describe('a download cut while its SHA-256 is checked', () => {
+	it('is kept whole: resumed at its size, no byte sent twice, saved with the agent’s SHA-256', async () => {
+		const { agent, c, first, second, cut } = await cutThenResumed('verifying');
+		const original = agent.files.download(NAME)!.data;
+		expect(cut).toMatchObject({ state: 'failed', reason: 'reconnect', bytes: original.length });
+		// Cut before the console said so: no file-complete went out, nothing was saved.
+		expect(c.sent.some((m) => m.type === 'file-complete')).toBe(false);
+		expect(c.saved(cut.id)).toBeUndefined();
+		expect(c.files.keptBytes).toBe(original.length);
+		const again = await c.files.request(NAME);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => c.last(again.id)?.state).toBe('done');
+		expect(acceptOf(c, again.id)).toMatchObject({ offset: original.length });
+		// On the wire: every byte once, all of it on the first connection, none on the second.
+		const before = chunksOf(first, cut.id);
+		expect(before.map((m) => m.offset)).toEqual(
+			Array.from({ length: before.length }, (_, i) => i * CHUNK_BYTES)
+		);
+		expect(before.reduce((n, m) => n + m.data.length, 0)).toBe(original.length);
+		expect(chunksOf(second, again.id)).toEqual([]);
+		expect(c.sent.find((m) => m.type === 'file-complete')).toMatchObject({
+			transferId: again.id,
+			sha256: await sha256(original)
+		});
+		expect(c.last(again.id)).toMatchObject({
+			resumedFrom: original.length,
+			bytes: original.length
+		});
+		const saved = new Uint8Array(c.saved(again.id)!);
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
+		await expect
+			.poll(() => agent.logEntries.filter((e) => e.type === 'file-sent').map((e) => e.detail))
+			.toContain(NAME);
+		expect(agent.logEntries.map((e) => e.detail)).toContain(`${NAME} from ${original.length}`);
+		expect(c.files.keptBytes).toBe(0);
+	});
+});
+
+describe('a cut download after the customer revokes file transfer', () => {
+	it('is forgotten at once: granted again and asked again, the file starts at 0', async () => {
+		const { agent, c, second } = await cutThenResumed();
+		expect(c.files.keptBytes).toBe(DROP_AFTER_CHUNKS * CHUNK_BYTES);
+		const mark = second.received.length;
+		await second.agentSide()!.revoke('file-transfer');
+		await second.next('consent-revoke', mark);
+		expect(c.files.keptBytes).toBe(0);
+		await second.consent('file-transfer');
+		await second.next('file-list', mark);
+		const again = await c.files.request(NAME);
+		if (!again.ok) throw new Error(again.code);
+		await expect.poll(() => c.last(again.id)?.state).toBe('done');
+		// On the wire: accepted at 0, and the agent sent the whole file from its first byte.
+		expect(acceptOf(c, again.id)).toMatchObject({ offset: 0 });
+		const chunks = chunksOf(second, again.id);
+		expect(chunks[0]!.offset).toBe(0);
+		const original = agent.files.download(NAME)!.data;
+		expect(chunks.reduce((n, m) => n + m.data.length, 0)).toBe(original.length);
+		expect(c.last(again.id)!.resumedFrom).toBeUndefined();
+		const saved = new Uint8Array(c.saved(again.id)!);
+		expect(toHex(await sha256(saved))).toBe(toHex(await sha256(original)));
+	});
+});
+
 describe('what the console keeps of a cut download', () => {
 	const size = 3 * CHUNK_BYTES + 100;
 	const data = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
@@ -184,7 +267,9 @@ describe('what the console keeps of a cut download', () => {
 			events
 				.flatMap((e) => (e.type === 'transfer' && e.transfer.id === id ? [e.transfer] : []))
 				.at(-1);
-		return { files, sent, offer, chunk, started, accepted, last };
+		const saved = (id: number) =>
+			events.flatMap((e) => (e.type === 'file-received' && e.id === id ? [e.data] : []))[0];
+		return { files, sent, offer, chunk, started, accepted, last, saved };
 	}
 
 	it('discards the kept part when the resumed file fails its SHA-256; the next try starts at 0', async () => {
@@ -206,6 +291,29 @@ describe('what the console keeps of a cut download', () => {
 		const next = (await s.files.request('trace.bin')) as { id: number };
 		s.offer(next.id);
 		expect(s.accepted(next.id)).toMatchObject({ offset: 0 });
+	});
+
+	it('keeps all of a download cut while its hash is checked, and finishes it at once when resumed', async () => {
+		const s = await scripted();
+		const id = await s.started();
+		s.chunk(id, 2 * CHUNK_BYTES);
+		s.chunk(id, 3 * CHUNK_BYTES); // the last: the console acknowledges it and checks the hash
+		expect(s.last(id)).toMatchObject({ state: 'verifying', bytes: size });
+		s.files.closed('reconnect');
+		expect(s.files.keptBytes).toBe(size);
+		const resumed = (await s.files.request('trace.bin')) as { id: number };
+		s.offer(resumed.id);
+		expect(s.accepted(resumed.id)).toMatchObject({ offset: size });
+		await expect.poll(() => s.last(resumed.id)?.state).toBe('done');
+		expect(s.last(resumed.id)).toMatchObject({ resumedFrom: size, bytes: size });
+		// The cut one never completed; the resumed one did, with the file's own SHA-256.
+		const completes = s.sent.filter((m) => m.type === 'file-complete');
+		expect(completes).toEqual([
+			{ type: 'file-complete', transferId: resumed.id, sha256: await sha256(data) }
+		]);
+		expect(s.saved(id)).toBeUndefined();
+		expect(new Uint8Array(s.saved(resumed.id)!)).toEqual(data);
+		expect(s.files.keptBytes).toBe(0);
 	});
 
 	it('keeps nothing of a download cancelled or revoked, or once the session has ended', async () => {

@@ -193,8 +193,13 @@ export class FileTransfers {
 		await this.#host.send({ type: 'file-abort', transferId: id, reason: 'cancelled', message: '' });
 	}
 
-	/** Consent withdrawn (revoked or denied): every transfer stops at once, cleanly. */
+	/**
+	 * Consent withdrawn (revoked by the customer, or given back): every transfer stops at once,
+	 * cleanly, and the parts kept from cut downloads are forgotten with it, so a file asked for
+	 * under a later grant starts over at 0 (docs/protocol.md, "Resumption", "What survives").
+	 */
 	async revoked() {
+		this.#kept.clear();
 		for (const t of [...this.#transfers.values()]) {
 			this.#fail(t, 'revoked');
 			await this.#host.send({
@@ -225,11 +230,16 @@ export class FileTransfers {
 		return n;
 	}
 
-	/** Only a download receiving when the drop came, and only its bytes: never a cancelled one. */
+	/**
+	 * Only a download receiving when the drop came, or holding all its bytes while their SHA-256
+	 * is checked (resumed at its size: nothing left but the check), and only its bytes: never a
+	 * cancelled one.
+	 */
 	#keep(t: Transfer) {
 		const { view, remote, offered } = t;
 		if (view.direction !== 'download' || remote === undefined || offered === undefined) return;
-		if (view.state !== 'receiving' || view.bytes === 0) return;
+		if (view.state !== 'receiving' && view.state !== 'verifying') return;
+		if (view.bytes === 0) return;
 		this.#kept.delete(remote);
 		this.#kept.set(remote, {
 			offered,
@@ -398,9 +408,11 @@ export class FileTransfers {
 			at += p.length;
 		}
 		const hash = await sha256(whole);
-		if (t.view.state !== 'verifying') return; // revoked or cancelled while hashing
+		// Revoked, cancelled or cut while hashing (a cut one is kept whole for the resumption).
+		if (t.view.state !== 'verifying') return;
 		if (!equal(hash, t.hash)) return this.#abort(t, 'integrity', 'SHA-256 differs');
-		await this.#host.send({ type: 'file-complete', transferId: t.view.id, sha256: hash });
+		// Checked, so it is the technician's: done and saved whether or not the completion leaves.
+		void this.#host.send({ type: 'file-complete', transferId: t.view.id, sha256: hash });
 		this.#set(t, { state: 'done' });
 		this.#host.emit(
 			{

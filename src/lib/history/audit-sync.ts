@@ -15,7 +15,7 @@ import {
 	type AuditEvent,
 	type AuditResult
 } from '$lib/protocol/broker-api';
-import type { HistoryDb, OutboxEvent, OutboxRow } from './db';
+import { withOutboxKeys, type HistoryDb, type OutboxEvent, type OutboxRow } from './db';
 import { PARKED, batchKey, toAuditEvent, unsentEvents, type Unsent } from './outbox';
 
 /** What the syncer needs of the broker client (BrokerClient fits). */
@@ -236,21 +236,21 @@ export class AuditSyncer {
 			const parked = row.events.filter((e) => park.has(e.id));
 			const left = row.events.filter((e) => !gone.has(e.id) && !park.has(e.id));
 			if (parked.length) {
-				const stuck: OutboxRow = {
+				const stuck = withOutboxKeys({
 					...row,
 					// Nothing else left: the parked events keep the row (and its key).
 					id: left.length ? crypto.randomUUID() : row.id,
 					events: parked,
 					attempts: row.attempts + 1,
 					nextAttemptAt: PARKED
-				};
+				});
 				writes.push(left.length ? tx.store.add(stuck) : tx.store.put(stuck));
 				if (!left.length) continue;
 			}
 			if (!left.length) writes.push(tx.store.delete(rowId));
 			else if (retry)
 				writes.push(tx.store.put(this.#later({ ...row, events: left }, now, retryAfterSeconds)));
-			else writes.push(tx.store.put({ ...row, events: left }));
+			else writes.push(tx.store.put(withOutboxKeys({ ...row, events: left })));
 		}
 		await Promise.all([...writes, tx.done]);
 	}
@@ -260,7 +260,7 @@ export class AuditSyncer {
 		const attempts = row.attempts + 1;
 		const exp = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (attempts - 1));
 		const delay = Math.max(exp * (0.5 + this.#o.random() / 2), (retryAfterSeconds ?? 0) * 1000);
-		return { ...row, attempts, nextAttemptAt: now + Math.round(delay) };
+		return withOutboxKeys({ ...row, attempts, nextAttemptAt: now + Math.round(delay) });
 	}
 
 	/** Runs a flush after `ms`, then schedules the next one for when the earliest row falls due. */

@@ -15,7 +15,7 @@ import type { Capability } from '$lib/protocol/messages';
 import type { HistoryDbV3, UpgradeTxV3 } from './db-v3';
 
 export const HISTORY_DB_NAME = 'benchside-history';
-export const HISTORY_VERSION = 4;
+export const HISTORY_VERSION = 5;
 
 export type SessionOutcome = 'completed' | 'failed' | 'interrupted' | 'open';
 
@@ -135,6 +135,9 @@ export interface OutboxEvent extends BlockEvent {
 	id: string;
 }
 
+/** `nextAttemptAt` of rows the broker's schema cannot take: kept and counted, never retried. */
+export const PARKED = Number.MAX_SAFE_INTEGER;
+
 /**
  * Audit copies of a run of one session's events waiting to be sent to the broker (v4: one row
  * per block, not per event). Delivered events leave the row; the row goes with its last one.
@@ -149,6 +152,22 @@ export interface OutboxRow {
 	/** Failed attempts of this row; `nextAttemptAt` backs off with it. */
 	attempts: number;
 	nextAttemptAt: number;
+	/**
+	 * `[technicianId, parked ? 1 : 0, events.length]` (v5), kept by `withOutboxKeys`: the
+	 * `by-unsent` index on it counts unsent events by key, without reading a row.
+	 */
+	unsent: UnsentKey;
+}
+
+export type UnsentKey = [technicianId: string, parked: 0 | 1, events: number];
+
+/** An outbox row as v4 stored it (and as writers build it, before `withOutboxKeys`). */
+export type OutboxRowV4 = Omit<OutboxRow, 'unsent'>;
+
+/** The derived index field of an outbox row, recomputed on every write of it. */
+export function withOutboxKeys(row: OutboxRowV4 & { unsent?: UnsentKey }): OutboxRow {
+	const parked = row.nextAttemptAt === PARKED ? 1 : 0;
+	return { ...row, unsent: [row.technicianId, parked, row.events.length] };
 }
 
 export interface HistorySchema extends DBSchema {
@@ -182,7 +201,11 @@ export interface HistorySchema extends DBSchema {
 	outbox: {
 		key: string;
 		value: OutboxRow;
-		indexes: { 'by-nextAttemptAt': number; 'by-technician-due': [string, number] };
+		indexes: {
+			'by-nextAttemptAt': number;
+			'by-technician-due': [string, number];
+			'by-unsent': UnsentKey;
+		};
 	};
 	/** Small key-value settings of history itself (retention), added in v3. */
 	settings: {
@@ -295,7 +318,7 @@ async function toV4(db: HistoryDb, tx: UpgradeTx, v3: HistoryDbV3, old: UpgradeT
 	for (let cursor = await rows.openCursor(); cursor; cursor = await cursor.continue()) {
 		const { id, technicianId, event, attempts, nextAttemptAt } = cursor.value;
 		const { sessionId, ...rest } = event;
-		const row: OutboxRow = {
+		const row: OutboxRowV4 = {
 			id,
 			technicianId,
 			sessionId,
@@ -305,6 +328,18 @@ async function toV4(db: HistoryDb, tx: UpgradeTx, v3: HistoryDbV3, old: UpgradeT
 		};
 		outbox.put(row);
 	}
+}
+
+/**
+ * Version 5: each outbox row says how many events it holds, for whom, and whether they are parked
+ * (`unsent`, indexed), so the storage panel's count is a walk over a few distinct index keys
+ * instead of reading every row's events every few seconds. Every row is kept, as it was.
+ */
+async function toV5(tx: UpgradeTx) {
+	const outbox = tx.objectStore('outbox');
+	outbox.createIndex('by-unsent', 'unsent');
+	for (let cursor = await outbox.openCursor(); cursor; cursor = await cursor.continue())
+		await cursor.update(withOutboxKeys(cursor.value));
 }
 
 /** Opens (and migrates) the history database; `version` below the current one is for tests. */
@@ -322,6 +357,7 @@ export function openHistoryDb(
 			if (oldVersion < 2 && target >= 2) await toV2(v3, v3tx);
 			if (oldVersion < 3 && target >= 3) await toV3(v3, v3tx);
 			if (oldVersion < 4 && target >= 4) await toV4(db, tx, v3, v3tx);
+			if (oldVersion < 5 && target >= 5) await toV5(tx);
 		},
 		blocking() {
 			// Another tab needs a newer schema: step aside rather than block its upgrade.

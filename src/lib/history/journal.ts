@@ -22,6 +22,7 @@ import {
 import {
 	BLOCK_SIZE,
 	withIndexKeys,
+	withOutboxKeys,
 	type BlockEvent,
 	type EventBlockRow,
 	type EventRow,
@@ -106,14 +107,14 @@ function outboxRow(
 	sessionId: string,
 	events: readonly BlockEvent[]
 ): OutboxRow {
-	return {
+	return withOutboxKeys({
 		id: crypto.randomUUID(),
 		technicianId,
 		sessionId,
 		events: events.map((e) => ({ ...e, id: crypto.randomUUID() })),
 		attempts: 0,
 		nextAttemptAt: events[0]?.at ?? 0
-	};
+	});
 }
 
 /** A session's events without their session id, as a block holds them. */
