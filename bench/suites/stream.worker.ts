@@ -11,6 +11,7 @@ import { fixture, type StreamLabel } from './stream/fixtures';
 import { jpegRound, makeJpegs } from './stream/jpeg';
 import { PipelineHarness, type Clip } from './stream/pipeline';
 import { Wire } from './stream/wire';
+import { collectGarbage } from '../lib/measure';
 
 let canvas: OffscreenCanvas | null = null;
 /** The real pipeline on the page's canvas, and one that never paints (a diagnostic). */
@@ -47,7 +48,9 @@ const api = {
 		window: number | null = null
 	): Promise<number> {
 		const f = await fixture(label);
-		return decodeFlat(f, draw ? pipelineStyleContext(f) : null, loops, window);
+		const context = draw ? pipelineStyleContext(f) : null;
+		collectGarbage(); // each timed run starts on a collected heap, as the pipeline's do
+		return decodeFlat(f, context, loops, window);
 	},
 
 	async drawCosts(label: StreamLabel, passes: number) {
@@ -77,7 +80,9 @@ const api = {
 
 	async pipelineFlat(paints = true, loops = 1, plain = false) {
 		const p = pipeline(paints);
-		const result = await p.flatOut(await p.clip(loops, plain), plain);
+		const clip = await p.clip(loops, plain);
+		collectGarbage(); // the sealing just done leaves garbage that is not this run's
+		const result = await p.flatOut(clip, plain);
 		return { ...result, brightest: paints ? p.brightest() : 255 };
 	},
 

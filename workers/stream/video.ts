@@ -54,14 +54,16 @@ export const MAX_DECODE_QUEUE = 6;
 
 /**
  * Catching up: this many chunks or more still wait in the decoder when a frame comes out (a burst
- * after a stall, or a stream fed faster than real time). Painting then takes at most PAINT_SHARE
- * of the time, so the decoder keeps the CPU (two cores without a GPU: a 1080p paint costs ~6 ms
- * here, and each painted frame also costs the compositor, outside this worker); the newest frame
- * is still painted, and the last of the burst at once. A fiftieth (a 1080p catch-up shows ~3
- * frames a second) decoded flat out at 0.78-0.92 of the bare decoder, a twentieth at 0.69-0.86.
+ * after a stall, or a stream fed faster than real time). Its frames are already late, so none is
+ * painted until the decoder has caught up (the newest then, at once), or CATCH_UP_PAINT_MS into the
+ * catch-up (one frame, so a long one still shows progress). On two cores without a GPU a painted
+ * 720p frame costs ~3 ms here and several more in the compositor, outside this worker: flat out,
+ * one paint in half a second of decoding took 3-7 % of the decoder's frames/s (a paint every
+ * fiftieth of the time: 0.74-0.94 of the bare decoder). The first frame after (re)configuring is
+ * painted at once, whatever the backlog.
  */
 const BACKLOG = 2;
-const PAINT_SHARE = 0.02;
+const CATCH_UP_PAINT_MS = 500;
 
 type Schedule = (callback: () => void) => void;
 
@@ -77,10 +79,12 @@ export class VideoPipeline {
 	/** A frame was drawn in the current display frame. */
 	#drewThisFrame = false;
 	#tickScheduled = false;
-	/** performance.now() after the last paint, and what it cost. */
+	/** performance.now() after the last paint (-Infinity: none since the decoder was made). */
 	#paintedAt = -Infinity;
-	#paintCost = 0;
+	/** performance.now() when the current catch-up began, or null when not catching up. */
+	#catchUpSince: number | null = null;
 	#arrivals = new Map<number, number>();
+	/** performance.now() at decode() of each chunk whose frame has not come out, in decode order. */
 	#decodeStart = new Map<number, number>();
 	readonly stats: VideoStats = {
 		codec: '',
@@ -179,6 +183,8 @@ export class VideoPipeline {
 		});
 		this.#decoder = decoder;
 		this.#waitingForKey = true;
+		this.#paintedAt = -Infinity;
+		this.#catchUpSince = null;
 		if (this.#config) decoder.configure(this.#config);
 	}
 
@@ -189,9 +195,11 @@ export class VideoPipeline {
 		}
 		this.stats.decoded++;
 		const started = this.#decodeStart.get(frame.timestamp);
-		if (started !== undefined) {
-			this.stats.decodeMs = performance.now() - started;
-			this.#decodeStart.delete(frame.timestamp);
+		if (started !== undefined) this.stats.decodeMs = performance.now() - started;
+		// This frame and any older chunk that made no frame of its own are out of the decoder.
+		for (const ts of this.#decodeStart.keys()) {
+			if (ts > frame.timestamp) break;
+			this.#decodeStart.delete(ts);
 		}
 		if (this.#pending) {
 			this.#pending.close();
@@ -200,15 +208,28 @@ export class VideoPipeline {
 		}
 		this.#pending = frame;
 		this.stats.openFrames++;
-		if (this.#drewThisFrame) return;
-		if (this.#catchingUp()) this.#tick();
-		else this.#present();
+		// Painted this display frame: the tick after it paints the newest. Catching up: held, and
+		// replaced by the next frame out, which decides again (no display-frame ticks meanwhile).
+		if (this.#drewThisFrame || this.#catchingUp()) return;
+		this.#present();
 	}
 
-	/** More chunks wait for the decoder, and the last paint was too recent for the paint budget. */
+	/**
+	 * More chunks wait for their frame, and the catch-up has not yet earned a paint. Counted from
+	 * what went into the decoder and has not come out: decodeQueueSize alone misses the chunks a
+	 * decoder has taken in but not finished (all of a short burst, often). A catch-up begins at
+	 * BACKLOG chunks and lasts until none is left, so its last frame is the one painted.
+	 */
 	#catchingUp(): boolean {
-		if ((this.#decoder?.decodeQueueSize ?? 0) < BACKLOG) return false;
-		return performance.now() - this.#paintedAt < this.#paintCost / PAINT_SHARE;
+		const left = this.#decodeStart.size;
+		if (left === 0 || (left < BACKLOG && this.#catchUpSince === null)) {
+			this.#catchUpSince = null;
+			return false;
+		}
+		if (this.#paintedAt === -Infinity) return false;
+		const now = performance.now();
+		this.#catchUpSince ??= now;
+		return now - Math.max(this.#paintedAt, this.#catchUpSince) < CATCH_UP_PAINT_MS;
 	}
 
 	#tick() {
@@ -221,9 +242,7 @@ export class VideoPipeline {
 	#onTick() {
 		this.#tickScheduled = false;
 		this.#drewThisFrame = false;
-		if (!this.#pending) return;
-		if (this.#catchingUp()) this.#tick();
-		else this.#present();
+		if (this.#pending && !this.#catchingUp()) this.#present();
 	}
 
 	#present() {
@@ -237,7 +256,6 @@ export class VideoPipeline {
 		const t1 = performance.now();
 		this.stats.drawMs = t1 - t0;
 		this.#paintedAt = t1;
-		this.#paintCost = t1 - t0;
 		if (this.#brokenAt !== null) {
 			this.stats.recoveryMs = t1 - this.#brokenAt;
 			this.#brokenAt = null;

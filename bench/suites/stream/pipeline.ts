@@ -76,6 +76,7 @@ export class PipelineHarness {
 		this.#fixture = f;
 		const config = await this.#wire.sealConfig(f);
 		await this.#wire.deliver(config, (m, at) => this.#onMessage(m, at));
+		this.#wire.check();
 		this.#decoder = WatchedDecoder.current;
 		if (!this.#decoder) throw new Error('the pipeline made no decoder');
 		this.#decoder.watch.onOutput = () => this.#wake?.();
@@ -184,7 +185,7 @@ export class PipelineHarness {
 					opening--;
 					this.#onMessage(m, at);
 					pump();
-				}).catch(() => {});
+				});
 			}
 		};
 		d.addEventListener('dequeue', pump);
@@ -226,7 +227,7 @@ export class PipelineHarness {
 			const start = performance.now() + 20;
 			for (const [i, r] of clip.records.entries()) {
 				await sleepUntil(arrivalAt(start, i, n, fps));
-				void this.#wire.deliver(r, (m, at) => this.#onMessage(m, at)).catch(() => {});
+				void this.#wire.deliver(r, (m, at) => this.#onMessage(m, at));
 			}
 			await this.#until(() => this.#drained(before, n), 'paced pipeline', 30_000);
 		} finally {

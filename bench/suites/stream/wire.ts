@@ -76,19 +76,22 @@ export class Wire {
 
 	/**
 	 * The socket's onmessage for one record: `arrivedAt` is taken as its bytes arrive, before
-	 * framing and decryption, and handed on with the opened message. Settles once handled.
+	 * framing and decryption, and handed on with the opened message. As the console's connection
+	 * does once its channel is open, each record is handled in the one reaction to its opening (the
+	 * channel delivers in order). Resolves once handled; a failure to open is kept for check().
 	 */
 	deliver(r: WireRecord, onMessage: (m: AppMessage, arrivedAt: number) => void): Promise<void> {
 		const arrivedAt = performance.now();
-		const handled: Promise<void>[] = [];
+		let handled: Promise<void> = Promise.resolve();
 		for (const part of r.parts) {
 			for (const frame of this.#frames.push(part)) {
-				handled.push(this.#console.open(frame).then((m) => onMessage(m, arrivedAt)));
+				handled = this.#console.open(frame).then(
+					(m) => onMessage(m, arrivedAt),
+					(e: unknown) => void (this.#failure ??= e)
+				);
 			}
 		}
-		const all = Promise.all(handled).then(() => {});
-		all.catch((e: unknown) => (this.#failure ??= e));
-		return all;
+		return handled;
 	}
 
 	/** Throws the first failure to open a record, if there was one. */

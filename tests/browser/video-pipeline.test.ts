@@ -1,0 +1,84 @@
+/**
+ * The stream worker's VideoPipeline on a recorded screen stream: which frames reach the canvas.
+ * Display frames are ticked by the test (an injected scheduler), so what is painted when is
+ * decided by the pipeline's rules alone: every frame of a stream that keeps up, and only the newest
+ * once a late burst has been decoded.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseFixture, type Fixture } from '$mocks/agent/screen/fixture';
+import { MAX_DECODE_QUEUE, VideoPipeline } from '$workers/stream/video';
+
+const WAIT = { timeout: 10_000, interval: 5 };
+
+let open: VideoPipeline | null = null;
+afterEach(() => {
+	open?.close();
+	open = null;
+});
+
+async function recording(): Promise<Fixture> {
+	const response = await fetch('/tests/fixtures/screen-720p.vp9.bsv');
+	return parseFixture(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** A pipeline on a canvas of its own; `tick()` is the next display frame. */
+function pipelineFor(f: Fixture) {
+	const due: (() => void)[] = [];
+	const painted: number[] = [];
+	const p = new VideoPipeline(
+		new OffscreenCanvas(f.width, f.height),
+		() => {},
+		(callback) => due.push(callback)
+	);
+	open = p;
+	p.onPresent = (timestamp) => painted.push(timestamp);
+	p.configure({
+		codec: f.codec,
+		width: f.width,
+		height: f.height,
+		description: f.description ?? new Uint8Array(0),
+		primaries: '',
+		transfer: '',
+		matrix: '',
+		range: 'unspecified'
+	});
+	const feed = (i: number) => {
+		const c = f.chunks[i]!;
+		p.chunk({ ...c, arrivedAt: performance.now() });
+	};
+	const tick = () => due.splice(0).forEach((callback) => callback());
+	return { p, painted, feed, tick };
+}
+
+describe('VideoPipeline', () => {
+	it('paints every frame of a stream that keeps up', async () => {
+		const f = await recording();
+		const { p, painted, feed, tick } = pipelineFor(f);
+		for (let i = 0; i < 10; i++) {
+			feed(i);
+			await expect.poll(() => p.stats.decoded, WAIT).toBe(i + 1);
+			tick();
+		}
+		expect(painted).toEqual(f.chunks.slice(0, 10).map((c) => c.timestamp));
+		expect(p.stats.skipped).toBe(0);
+		expect(p.stats.openFrames).toBe(0);
+	});
+
+	it('paints a late burst once caught up: only its newest frame, the others closed unpainted', async () => {
+		const f = await recording();
+		const { p, painted, feed, tick } = pipelineFor(f);
+		feed(0);
+		await expect.poll(() => painted.length, WAIT).toBe(1);
+		tick();
+		// A stall, then the frames it held back arrive at once (as many as the decoder may queue).
+		await new Promise((resolve) => setTimeout(resolve, 600));
+		const burst = MAX_DECODE_QUEUE;
+		for (let i = 1; i <= burst; i++) feed(i);
+		await expect.poll(() => p.stats.decoded, WAIT).toBe(burst + 1);
+		tick(); // a display frame, in case the newest came out in the one of another paint
+		expect(p.stats.openFrames).toBe(0);
+		expect(painted).toEqual([f.chunks[0]!.timestamp, f.chunks[burst]!.timestamp]);
+		expect(p.stats.skipped).toBe(burst - 1);
+		expect(p.stats.dropped).toBe(0);
+	});
+});
