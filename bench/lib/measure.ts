@@ -23,20 +23,28 @@ export interface TimeOptions {
 	pipelined?: boolean;
 }
 
+export type BatchOptions = Omit<TimeOptions, 'minMs' | 'minOps'>;
+
+/** One batch, prepared untimed (then `beforeTiming`); returns its timed milliseconds. */
+async function timeBatch(o: BatchOptions, beforeTiming?: () => void): Promise<number> {
+	await o.prepare?.(o.batch);
+	beforeTiming?.();
+	const start = performance.now();
+	if (o.pipelined) {
+		const running: Promise<unknown>[] = [];
+		for (let i = 0; i < o.batch; i++) running.push(o.op(i));
+		await Promise.all(running);
+	} else {
+		for (let i = 0; i < o.batch; i++) await o.op(i);
+	}
+	return performance.now() - start;
+}
+
 export async function timeOps(o: TimeOptions): Promise<Sample> {
 	let elapsed = 0;
 	let ops = 0;
 	while (elapsed < o.minMs || ops < o.minOps) {
-		await o.prepare?.(o.batch);
-		const start = performance.now();
-		if (o.pipelined) {
-			const running: Promise<unknown>[] = [];
-			for (let i = 0; i < o.batch; i++) running.push(o.op(i));
-			await Promise.all(running);
-		} else {
-			for (let i = 0; i < o.batch; i++) await o.op(i);
-		}
-		elapsed += performance.now() - start;
+		elapsed += await timeBatch(o);
 		ops += o.batch;
 	}
 	return { perOpMs: elapsed / ops, ops };
@@ -56,7 +64,7 @@ export function collectGarbage(): boolean {
  * two identical operations come out within ±2 % at 64 KiB, where 100 ms slots differed by ±10 %.
  */
 export async function interleaveOps(
-	plans: readonly Omit<TimeOptions, 'minMs' | 'minOps'>[],
+	plans: readonly BatchOptions[],
 	reps: number
 ): Promise<Sample[]> {
 	const ms = plans.map(() => 0);
@@ -64,19 +72,8 @@ export async function interleaveOps(
 	for (let rep = 0; rep < reps; rep++) {
 		for (let k = 0; k < plans.length; k++) {
 			const i = (k + rep) % plans.length;
-			const o = plans[i]!;
-			await o.prepare?.(o.batch);
-			collectGarbage();
-			const start = performance.now();
-			if (o.pipelined) {
-				const running: Promise<unknown>[] = [];
-				for (let j = 0; j < o.batch; j++) running.push(o.op(j));
-				await Promise.all(running);
-			} else {
-				for (let j = 0; j < o.batch; j++) await o.op(j);
-			}
-			ms[i]! += performance.now() - start;
-			ops[i]! += o.batch;
+			ms[i]! += await timeBatch(plans[i]!, collectGarbage);
+			ops[i]! += plans[i]!.batch;
 		}
 	}
 	return plans.map((_, i) => ({ perOpMs: ms[i]! / ops[i]!, ops: ops[i]! }));
