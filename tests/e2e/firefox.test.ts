@@ -137,7 +137,8 @@ describe('Firefox ESR: the smoke flow on the production build', () => {
 		async () => {
 			await page.goto(ref.url, { waitUntil: 'load' });
 			await signIn('previous');
-			await waitForText('waiting for approval');
+			// The fingerprint shows once the broker has the device (the wait is named before).
+			await waitForText('Key fingerprint');
 			const state = await ref.get<{ pendingDevices: { deviceId: string }[] }>('state');
 			await ref.post(`devices/${encodeURIComponent(state.pendingDevices[0]!.deviceId)}/approve`);
 			await waitForText('This browser is approved');

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './browser';
-import { connectTo, signIn, useReferenceServer } from './reference';
+import { approveWaitingDevice, connectTo, signIn, useReferenceServer } from './reference';
 
 function policyOfTheBuild(): Map<string, string[]> {
 	const html = readFileSync('build/index.html', 'utf8');
@@ -59,11 +59,9 @@ describe('the Content Security Policy of the production build', () => {
 		await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 		await screen('sign-in');
 		await signIn(page, ref, 'previous');
-		await page.getByRole('heading', { name: /waiting for approval/ }).waitFor();
+		await page.getByLabel('Key fingerprint').waitFor();
 		await screen('device waiting');
-		const { pendingDevices } = await ref.get<{ pendingDevices: { deviceId: string }[] }>('state');
-		await ref.post(`devices/${pendingDevices[0]!.deviceId}/approve`);
-		await page.getByRole('heading', { name: 'This browser is approved' }).waitFor();
+		await approveWaitingDevice(page, ref);
 		await screen('device approved');
 		await signIn(page, ref, 'code');
 		await page.getByRole('heading', { name: 'Instruments' }).waitFor();

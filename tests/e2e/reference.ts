@@ -70,6 +70,22 @@ export async function signIn(page: Page, ref: Reference, which: 'previous' | 'co
 }
 
 /**
+ * The "administrator" approves the browser waiting on the page. The page names the wait while the
+ * device is still registering, so the fingerprint (shown once the broker has the device, as the
+ * administrator compares it) is what says it is there.
+ */
+export async function approveWaitingDevice(page: Page, ref: Reference) {
+	await page.getByRole('heading', { name: /waiting for approval/ }).waitFor({ timeout: 30_000 });
+	await page.getByLabel('Key fingerprint').waitFor({ timeout: 30_000 });
+	const state = await ref.get<{ pendingDevices: { deviceId: string }[] }>('state');
+	expect(state.pendingDevices).toHaveLength(1);
+	await ref.post(`devices/${encodeURIComponent(state.pendingDevices[0]!.deviceId)}/approve`);
+	await page
+		.getByRole('heading', { name: 'This browser is approved' })
+		.waitFor({ timeout: 30_000 });
+}
+
+/**
  * First sign-in from a fresh browser: the device waits, the "administrator" approves it at
  * /reference/, and the second sign-in (with the next code) reaches the instruments.
  */
@@ -78,13 +94,7 @@ export async function signInWithNewDevice(page: Page, ref: Reference) {
 	// Two sign-ins inside one 30 s step: the previous code first (the broker accepts ±1 step,
 	// each step once), then the current one.
 	await signIn(page, ref, 'previous');
-	await page.getByRole('heading', { name: /waiting for approval/ }).waitFor({ timeout: 30_000 });
-	const state = await ref.get<{ pendingDevices: { deviceId: string }[] }>('state');
-	expect(state.pendingDevices).toHaveLength(1);
-	await ref.post(`devices/${encodeURIComponent(state.pendingDevices[0]!.deviceId)}/approve`);
-	await page
-		.getByRole('heading', { name: 'This browser is approved' })
-		.waitFor({ timeout: 30_000 });
+	await approveWaitingDevice(page, ref);
 	await signIn(page, ref, 'code');
 	await page.getByRole('heading', { name: 'Instruments' }).waitFor({ timeout: 30_000 });
 }
