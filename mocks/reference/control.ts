@@ -109,10 +109,12 @@ export async function referenceControl(
 		if (parts[0] === 'totp' && parts.length === 2) {
 			// The broker accepts one step either side (RFC 6238 §5.2), each step once: a script
 			// signing in twice within 30 s uses `previous`, then `code`.
+			// `msLeft`: until the step turns (a script about to type `previous` waits for the next).
 			const now = world.broker.now();
 			const code = world.broker.currentTotp(parts[1]!, now);
 			const previous = world.broker.currentTotp(parts[1]!, now - 30_000);
-			return code ? json({ code, previous }) : problem(404, 'no such account');
+			const msLeft = 30_000 - (now % 30_000);
+			return code ? json({ code, previous, msLeft }) : problem(404, 'no such account');
 		}
 		if (parts[0] === 'agents' && parts.length === 2) {
 			const agent = world.agents.get(parts[1]!);

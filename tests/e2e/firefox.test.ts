@@ -11,7 +11,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireFirefox } from '../../scripts/find-chromium.mjs';
 import { SCREENSHOT_DIR } from './browser';
-import { CAMILLE, useReferenceServer } from './reference';
+import { CAMILLE, totpCodes, useReferenceServer } from './reference';
 
 const INSTRUMENT = 'ins-3317';
 const NAME = 'Chemistry analyser CX-3317';
@@ -84,8 +84,7 @@ async function signIn(which: 'previous' | 'code') {
 	await fill('#signin-password', CAMILLE.password);
 	await page.locator('form button[type="submit"]').click();
 	await page.waitForSelector('#signin-code', { timeout: 30_000 });
-	const codes = await ref.get<{ code: string; previous: string }>(`totp/${CAMILLE.email}`);
-	await fill('#signin-code', codes[which]);
+	await fill('#signin-code', (await totpCodes(ref))[which]);
 	await page.keyboard.press('Enter');
 }
 
