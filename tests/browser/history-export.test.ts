@@ -130,7 +130,9 @@ describe('service reports', () => {
 		const csv = new Uint8Array(await files[1]!.blob.arrayBuffer());
 		expect([...csv.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // UTF-8 BOM
 		const lines = new TextDecoder().decode(csv).split('\r\n');
-		const s = `${sessionId},CX5-17-0042,ins-3317,Zentrallabor Basel,tech-camille,INC-20417,${iso(session.startedAt)},${iso(session.endedAt!)},${Math.round((session.endedAt! - session.startedAt) / 1000)},completed,control`;
+		// A random id may begin with '-': the report neutralises it as a would-be formula.
+		const idCell = sessionId.startsWith('-') ? `'${sessionId}` : sessionId;
+		const s = `${idCell},CX5-17-0042,ins-3317,Zentrallabor Basel,tech-camille,INC-20417,${iso(session.startedAt)},${iso(session.endedAt!)},${Math.round((session.endedAt! - session.startedAt) / 1000)},completed,control`;
 		expect(lines).toEqual([
 			'session_id,serial,instrument_id,site,technician,ticket,started_at,ended_at,duration_s,outcome,capabilities,item,event,at,capability,answer,signed,file,direction,size,sha256,state',
 			`${s},session,,,,,,,,,,`,
