@@ -71,7 +71,6 @@ class Direction {
 	readonly nonceBuf = new Uint8Array(12);
 	readonly aadBuf: Uint8Array<ArrayBuffer>;
 	readonly #nonce = new DataView(this.nonceBuf.buffer);
-	readonly #aad: DataView;
 
 	constructor(
 		secret: Uint8Array,
@@ -87,7 +86,6 @@ class Direction {
 		this.#nonce.setUint8(0, dir);
 		this.aadBuf = new Uint8Array(sessionId.length + HEADER_REST);
 		this.aadBuf.set(sessionId);
-		this.#aad = new DataView(this.aadBuf.buffer);
 	}
 
 	#derive(): Promise<CryptoKey> {
@@ -116,7 +114,7 @@ class Direction {
 	params(type: number, epoch: number, seq: number): AesGcmParams {
 		this.#nonce.setUint32(4, Math.floor(seq / 2 ** 32));
 		this.#nonce.setUint32(8, seq >>> 0);
-		writeHeaderRest(this.#aad, this.aadBuf.length - HEADER_REST, {
+		writeHeaderRest(this.aadBuf, this.aadBuf.length - HEADER_REST, {
 			kind: 'record',
 			type,
 			epoch,

@@ -39,12 +39,7 @@ export function encodeHeader(h: FrameHeader, payloadLength: number): Uint8Array 
 	// makes V8 move it off the heap first, which cost more than the rest of sealing a record.
 	const out = new Uint8Array(HEADER_BYTES);
 	putU32(out, 0, HEADER_REST + payloadLength);
-	out[4] = WIRE_VERSION;
-	out[5] = FRAME_KINDS[h.kind];
-	out[6] = h.type;
-	putU32(out, 7, h.epoch);
-	putU32(out, 11, Math.floor(h.seq / 2 ** 32));
-	putU32(out, 15, h.seq >>> 0);
+	writeHeaderRest(out, 4, h);
 	return out;
 }
 
@@ -55,14 +50,17 @@ function putU32(out: Uint8Array, at: number, n: number) {
 	out[at + 3] = n & 0xff;
 }
 
-/** The header after its length field (version, kind, type, epoch, seq) at `at` of `v`. */
-export function writeHeaderRest(v: DataView, at: number, h: FrameHeader) {
-	v.setUint8(at, WIRE_VERSION);
-	v.setUint8(at + 1, FRAME_KINDS[h.kind]);
-	v.setUint8(at + 2, h.type);
-	v.setUint32(at + 3, h.epoch);
-	v.setUint32(at + 7, Math.floor(h.seq / 2 ** 32));
-	v.setUint32(at + 11, h.seq >>> 0);
+/**
+ * The header after its length field (version, kind, type, epoch, seq) at `at` of `out`: the
+ * wire header's and, with the session id before it, a record's associated data.
+ */
+export function writeHeaderRest(out: Uint8Array, at: number, h: FrameHeader) {
+	out[at] = WIRE_VERSION;
+	out[at + 1] = FRAME_KINDS[h.kind];
+	out[at + 2] = h.type;
+	putU32(out, at + 3, h.epoch);
+	putU32(out, at + 7, Math.floor(h.seq / 2 ** 32));
+	putU32(out, at + 11, h.seq >>> 0);
 }
 
 /** One contiguous frame, header and payload: for transports that want a single buffer. */
