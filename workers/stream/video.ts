@@ -197,10 +197,7 @@ export class VideoPipeline {
 		const started = this.#decodeStart.get(frame.timestamp);
 		if (started !== undefined) this.stats.decodeMs = performance.now() - started;
 		// This frame and any older chunk that made no frame of its own are out of the decoder.
-		for (const ts of this.#decodeStart.keys()) {
-			if (ts > frame.timestamp) break;
-			this.#decodeStart.delete(ts);
-		}
+		forgetUpTo(this.#decodeStart, frame.timestamp);
 		if (this.#pending) {
 			this.#pending.close();
 			this.stats.skipped++;
@@ -263,7 +260,7 @@ export class VideoPipeline {
 		const arrived = this.#arrivals.get(frame.timestamp);
 		if (arrived !== undefined) this.stats.latencyMs = t1 - arrived;
 		// Arrival times of this frame and of every older one are no longer needed.
-		for (const ts of this.#arrivals.keys()) if (ts <= frame.timestamp) this.#arrivals.delete(ts);
+		forgetUpTo(this.#arrivals, frame.timestamp);
 		this.stats.presented++;
 		const timestamp = frame.timestamp;
 		frame.close();
@@ -318,6 +315,11 @@ export async function decodableCodecs(): Promise<string[]> {
 		if (supported) out.push(codec);
 	}
 	return out;
+}
+
+/** Drops the entries of every chunk up to `timestamp` (a few: those still in the decoder). */
+function forgetUpTo(byTimestamp: Map<number, number>, timestamp: number) {
+	for (const ts of byTimestamp.keys()) if (ts <= timestamp) byTimestamp.delete(ts);
 }
 
 /** The colour space the agent declared, when it declared one (see video-config in the spec). */
