@@ -1,7 +1,7 @@
 /**
  * The audit outbox's events as the broker sees them (Part 1, POST /api/v1/audit), and counted:
- * v4 rows hold a run of events each, so rows are not events (v5 indexes how many). Used by the syncer, the storage
- * panel and erasing at sign-out.
+ * v4 rows hold a run of events each, so rows are not events (v5 indexes how many). Used by the
+ * syncer, the storage panel and erasing at sign-out.
  */
 import { unwrap } from 'idb';
 import { base64urlDecode, base64urlEncode } from '$lib/protocol/base64url';
