@@ -1,84 +1,9 @@
 /**
- * Issue 5, part 1: the ceiling (bare VideoDecoder, decode only and decode plus drawing every
- * frame), the cost of each drawing method apart from decode, and the full pipeline fed flat out
- * against the ceiling. Latency, main thread and bytes: stream.paced-*; JPEG: stream.jpeg; leaks:
- * stream.leak. See bench/README.md, "Stream".
+ * Issue 5, flat out (bench/suites/stream/flat.ts): VP8 and VP9 at 720p. The five recordings are
+ * split over three suites so that each stays within the runner's 150 s. Latency, main thread and
+ * bytes: stream.paced-*; JPEG: stream.jpeg; leaks: stream.leak. See bench/README.md, "Stream".
  */
-import { median, percentile } from '../lib/measure';
 import type { Report } from '../lib/types';
-import { LABELS } from './stream/fixtures';
-import { FLOW_WINDOW } from './stream/pipeline';
-import { startStreamWorker } from './stream/page';
+import { runFlat } from './stream/flat';
 
-/** Interleaved rounds of ceiling and pipeline, order alternating; ratios are per round. */
-const ROUNDS = 5;
-/**
- * Decode-only and pipeline runs take the recording this many times over (450 frames): one pass
- * lasts 55-270 ms flat out, short enough for a scheduling hiccup to move a ratio by 10 %.
- */
-const FLAT_LOOPS = 5;
-/** One-at-a-time passes for the draw costs: each method draws every frame once over three. */
-const PASSES = 3;
-
-export async function run(report: Report) {
-	const worker = await startStreamWorker();
-	try {
-		for (const label of LABELS) {
-			await worker.call((api) => api.openPipeline(label, true));
-			// Warm-up, untimed: code paths, decoder threads, the canvas's first frame.
-			await worker.call((api) => api.decodeFlat(label, false));
-			await worker.call((api) => api.pipelineFlat(false));
-			const warm = await worker.call((api) => api.pipelineFlat(true));
-			if (warm.brightest < 16) throw new Error(`${label}: the pipeline painted nothing visible`);
-
-			const decode: number[] = [];
-			const drawn: number[] = [];
-			const pipeline: number[] = [];
-			const unpainted: number[] = [];
-			const windowed: number[] = [];
-			const plain: number[] = [];
-			const flat = async (paints: boolean, plain = false) => {
-				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS, plain));
-				if (r.dropped > 0)
-					console.warn(`[stream] ${label}: the pipeline dropped ${r.dropped} chunks fed flat out`);
-				return r.fps;
-			};
-			for (let round = 0; round < ROUNDS; round++) {
-				const steps = [
-					async () =>
-						decode.push(await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS))),
-					async () => pipeline.push(await flat(true)),
-					async () => unpainted.push(await flat(false)),
-					async () => plain.push(await flat(false, true)),
-					async () =>
-						windowed.push(
-							await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS, FLOW_WINDOW))
-						),
-					async () => drawn.push(await worker.call((api) => api.decodeFlat(label, true)))
-				];
-				for (const step of round % 2 ? steps.reverse() : steps) await step();
-			}
-			const ratio = (xs: number[]) => median(xs.map((x, i) => x / decode[i]!));
-			await worker.call((api) => api.closePipeline());
-			const costs = await worker.call((api) => api.drawCosts(label, PASSES));
-
-			const s = `stream.${label}`;
-			report(`${s}.decode.fps`, median(decode), 'frames/s');
-			report(`${s}.decode.p50.ms`, percentile(costs.decodeMs, 50), 'ms');
-			report(`${s}.decode.p95.ms`, percentile(costs.decodeMs, 95), 'ms');
-			report(`${s}.decode-draw.fps`, median(drawn), 'frames/s');
-			report(`${s}.decode-draw.p50.ms`, percentile(costs.decodeDrawMs, 50), 'ms');
-			report(`${s}.decode-draw.p95.ms`, percentile(costs.decodeDrawMs, 95), 'ms');
-			for (const [method, ms] of Object.entries(costs.draw)) {
-				report(`${s}.draw.${method}.ms`, percentile(ms, 50), 'ms');
-			}
-			report(`${s}.pipeline.fps`, median(pipeline), 'frames/s');
-			report(`${s}.pipeline-vs-ceiling.ratio`, ratio(pipeline), 'ratio', '≥ 0.95');
-			report(`${s}.pipeline-unpainted-vs-ceiling.ratio`, ratio(unpainted), 'ratio');
-			report(`${s}.decode-windowed-vs-ceiling.ratio`, ratio(windowed), 'ratio');
-			report(`${s}.pipeline-unpainted-plain-vs-ceiling.ratio`, ratio(plain), 'ratio');
-		}
-	} finally {
-		worker.terminate();
-	}
-}
+export const run = (report: Report) => runFlat(report, ['vp8', 'vp9']);

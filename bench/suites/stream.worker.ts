@@ -9,7 +9,7 @@ import { decodeFlat, decodePaced, drawCosts, pipelineStyleContext } from './stre
 import { drawers } from './stream/draw';
 import { fixture, type StreamLabel } from './stream/fixtures';
 import { jpegRound, makeJpegs } from './stream/jpeg';
-import { PipelineHarness, type Clip } from './stream/pipeline';
+import { PipelineHarness, type Clip, type Feed } from './stream/pipeline';
 import { Wire } from './stream/wire';
 import { collectGarbage } from '../lib/measure';
 
@@ -78,11 +78,11 @@ const api = {
 		}
 	},
 
-	async pipelineFlat(paints = true, loops = 1, plain = false) {
+	async pipelineFlat(paints = true, loops = 1, feed: Feed = 'two') {
 		const p = pipeline(paints);
-		const clip = await p.clip(loops, plain);
+		const clip = await p.clip(loops, feed);
 		collectGarbage(); // the sealing just done leaves garbage that is not this run's
-		const result = await p.flatOut(clip, plain);
+		const result = await p.flatOut(clip, feed);
 		return { ...result, brightest: paints ? p.brightest() : 255 };
 	},
 

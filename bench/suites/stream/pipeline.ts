@@ -8,7 +8,7 @@ import type { AppMessage } from '../../../src/lib/protocol/messages';
 import { MAX_DECODE_QUEUE, VideoPipeline } from '../../../workers/stream/video';
 import { WatchedDecoder, watchDecoders } from './decoders';
 import { arrivalAt, deferred, sleepUntil, withDeadline } from './timing';
-import { Wire, type WireRecord } from './wire';
+import { Wire, type Messages, type WireRecord } from './wire';
 
 /**
  * Records let in while the decoder's queue plus records still opening stay below this. The
@@ -19,9 +19,17 @@ export const FLOW_WINDOW = MAX_DECODE_QUEUE;
 
 export interface Clip {
 	records: WireRecord[];
-	/** The same chunks as plain messages, for a run without the record path (`flatOut` plain). */
+	/** The same chunks as plain messages, for runs without the record path (`flatOut`'s feeds). */
 	messages: AppMessage[];
 }
+
+/**
+ * What a flat-out run feeds the pipeline: sealed records through the socket, one or two messages
+ * each (`Messages`); or, as diagnostics, the same chunks as plain messages with no framing and
+ * no decryption, each through a socket of its own (a task each) or a microtask apart (all in the
+ * one task of the decoder's `dequeue` event).
+ */
+export type Feed = Messages | 'plain-socket' | 'plain';
 
 export interface RunCounts {
 	decoded: number;
@@ -33,6 +41,9 @@ export interface RunCounts {
 export class PipelineHarness {
 	readonly video: VideoPipeline;
 	readonly #wire = new Wire();
+	/** The plain diagnostic's socket: messages as tasks, with no record path. */
+	readonly #plainSocket = new MessageChannel();
+	readonly #plainWaiting: ((m: AppMessage) => void)[] = [];
 	#fixture: Fixture | null = null;
 	#decoder: WatchedDecoder | null = null;
 	/** Timestamp (µs) of the next clip's first chunk: they rise across loops, as the agent's do. */
@@ -50,6 +61,8 @@ export class PipelineHarness {
 	constructor(canvas: OffscreenCanvas, paints = true) {
 		watchDecoders();
 		this.#paints = paints;
+		this.#plainSocket.port2.onmessage = (e: MessageEvent<AppMessage>) =>
+			this.#plainWaiting.shift()!(e.data);
 		this.video = new VideoPipeline(
 			canvas,
 			// A key frame request goes unanswered: the recording's next one is at most 30 frames on.
@@ -84,15 +97,16 @@ export class PipelineHarness {
 
 	/**
 	 * The whole recording, `loops` times over, sealed as the next stretch of the stream (untimed).
-	 * `plain`: messages only, nothing sealed (sealed records must all be opened, in sequence).
+	 * A plain feed: messages only, nothing sealed (sealed records must all be opened, in sequence).
 	 */
-	async clip(loops = 1, plain = false): Promise<Clip> {
+	async clip(loops = 1, feed: Feed = 'two'): Promise<Clip> {
 		const f = this.#fixture!;
 		const last = f.chunks.at(-1)!;
 		const records: WireRecord[] = [];
 		const messages: AppMessage[] = [];
 		for (let loop = 0; loop < loops; loop++) {
-			if (!plain) records.push(...(await this.#wire.sealClip(f, this.#nextBase)));
+			if (feed === 'one' || feed === 'two')
+				records.push(...(await this.#wire.sealClip(f, this.#nextBase, undefined, feed)));
 			for (const c of f.chunks)
 				messages.push({
 					type: 'video-chunk',
@@ -165,15 +179,15 @@ export class PipelineHarness {
 	 * arrival to the last frame out of the decoder; resolves once the last frame is painted.
 	 * Painting goes on at the display's rate meanwhile, as it would in the console.
 	 */
-	async flatOut(clip: Clip, plain = false) {
+	async flatOut(clip: Clip, feed: Feed = 'two') {
 		const d = this.#decoder!;
 		const n = clip.messages.length;
-		// `plain`: the same messages handed over a microtask later, no framing and no decryption:
-		// what the record path costs, by difference (a diagnostic).
-		const deliver = (i: number, then: (m: AppMessage, at: number) => void): Promise<void> =>
-			plain
-				? Promise.resolve().then(() => then(clip.messages[i]!, performance.now()))
-				: this.#wire.deliver(clip.records[i]!, then);
+		const deliver = (i: number, then: (m: AppMessage, at: number) => void): Promise<void> => {
+			if (feed === 'plain')
+				return Promise.resolve().then(() => then(clip.messages[i]!, performance.now()));
+			if (feed === 'plain-socket') return this.#plainDeliver(clip.messages[i]!, then);
+			return this.#wire.deliver(clip.records[i]!, then);
+		};
 		const before = this.#counts();
 		let next = 0;
 		let opening = 0;
@@ -236,6 +250,19 @@ export class PipelineHarness {
 		return { ...this.#since(before), latencyMs, drawMs };
 	}
 
+	/** A plain message through the plain socket: handed on in the task of its message event. */
+	#plainDeliver(m: AppMessage, then: (m: AppMessage, at: number) => void): Promise<void> {
+		const at = performance.now();
+		const handled = deferred();
+		this.#plainWaiting.push((copy) => {
+			then(copy, at);
+			handled.resolve();
+		});
+		// Cloned, as a socket hands over fresh bytes.
+		this.#plainSocket.port1.postMessage(m);
+		return handled.promise;
+	}
+
 	/** RGBA of a region of the canvas: proof that something was painted. */
 	brightest(): number {
 		const { width, height } = this.video.stats;
@@ -247,5 +274,8 @@ export class PipelineHarness {
 
 	close() {
 		this.video.close();
+		this.#wire.close();
+		this.#plainSocket.port1.close();
+		this.#plainSocket.port2.close();
 	}
 }

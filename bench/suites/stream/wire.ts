@@ -1,32 +1,52 @@
 /**
  * The record path between the agent and the console, in memory: the agent's SecureChannel seals
  * `video-config` and `video-chunk` records (untimed, before a run), and the console side reads
- * them as the stream worker's socket would: each part a message into a FrameDecoder, every frame
- * opened in order by the console's SecureChannel.
+ * them as the stream worker reads its socket: each WebSocket message an event of its own (a
+ * MessageChannel here, whose messages arrive as tasks and as fresh buffers, as a socket's do), its
+ * bytes pushed into a FrameDecoder, every frame opened in order by the console's SecureChannel.
  */
-import { randomBytes } from '../../../src/lib/protocol/bytes';
+import { concat, randomBytes } from '../../../src/lib/protocol/bytes';
 import { SecureChannel } from '../../../src/lib/protocol/channel';
 import { FrameDecoder } from '../../../src/lib/protocol/framing';
 import type { AppMessage } from '../../../src/lib/protocol/messages';
 import type { Fixture } from '../../../mocks/agent/screen/fixture';
+import { deferred } from './timing';
 
-/** One sealed record as the agent writes it: header and ciphertext (tag included). */
+/** A sealed record as the agent writes it: its messages (header and ciphertext, tag included). */
 export interface WireRecord {
 	parts: Uint8Array[];
 	/** Bytes on the wire: every part, headers and tags included. */
 	bytes: number;
 }
 
-const record = (parts: Uint8Array[]): WireRecord => ({
-	parts,
+/**
+ * How the agent writes a record: two messages, header and ciphertext as sealed (no copy), as the
+ * mock agent does; or one, the two joined (a diagnostic: every message is a task for the
+ * console's worker, but measured flat out the second one cost nothing beyond the noise).
+ */
+export type Messages = 'one' | 'two';
+
+const record = (parts: Uint8Array[], messages: Messages): WireRecord => ({
+	parts: messages === 'one' ? [concat(...parts)] : parts,
 	bytes: parts.reduce((n, p) => n + p.length, 0)
 });
+
+type OnMessage = (m: AppMessage, arrivedAt: number) => void;
 
 export class Wire {
 	readonly #agent: SecureChannel;
 	readonly #console: SecureChannel;
 	readonly #frames = new FrameDecoder();
 	#failure: unknown = null;
+	/** The socket: the agent writes into port1, the console reads port2's message events. */
+	readonly #socket = new MessageChannel();
+	/** Records posted and not yet wholly read, in order: their messages left, and their handler. */
+	readonly #inFlight: {
+		left: number;
+		arrivedAt: number;
+		onMessage: OnMessage;
+		done: () => void;
+	}[] = [];
 
 	constructor() {
 		// Random traffic secrets: the record path does not depend on the handshake that made them.
@@ -35,10 +55,11 @@ export class Wire {
 		const a2c = randomBytes(32);
 		this.#console = new SecureChannel('console', { sessionId, send: c2a, receive: a2c });
 		this.#agent = new SecureChannel('agent', { sessionId, send: a2c, receive: c2a });
+		this.#socket.port2.onmessage = (e: MessageEvent<Uint8Array>) => this.#read(e.data);
 	}
 
 	/** The video-config the mock agent sends for a recording (mocks/agent/connection.ts). */
-	async sealConfig(f: Fixture): Promise<WireRecord> {
+	async sealConfig(f: Fixture, messages: Messages = 'two'): Promise<WireRecord> {
 		const c = f.colorSpace;
 		const range = c?.fullRange == null ? 'unspecified' : c.fullRange ? 'full' : 'limited';
 		return record(
@@ -53,12 +74,18 @@ export class Wire {
 				transfer: c?.transfer ?? '',
 				matrix: c?.matrix ?? '',
 				range
-			})
+			}),
+			messages
 		);
 	}
 
 	/** Every chunk of the recording as a video-chunk record, timestamps shifted by `base` µs. */
-	async sealClip(f: Fixture, base: number, data?: readonly Uint8Array[]): Promise<WireRecord[]> {
+	async sealClip(
+		f: Fixture,
+		base: number,
+		data?: readonly Uint8Array[],
+		messages: Messages = 'two'
+	): Promise<WireRecord[]> {
 		const sealed = f.chunks.map((c, i) => {
 			const bytes = data?.[i] ?? c.data;
 			// The agent's zero-copy path: data written into the record body, then sealed.
@@ -71,27 +98,49 @@ export class Wire {
 				duration: c.duration
 			});
 		});
-		return (await Promise.all(sealed)).map(record);
+		return (await Promise.all(sealed)).map((parts) => record(parts, messages));
 	}
 
 	/**
-	 * The socket's onmessage for one record: `arrivedAt` is taken as its bytes arrive, before
-	 * framing and decryption, and handed on with the opened message. As the console's connection
-	 * does once its channel is open, each record is handled in the one reaction to its opening (the
-	 * channel delivers in order). Resolves once handled; a failure to open is kept for check().
+	 * Writes one record into the socket; the console reads it as the stream worker's socket
+	 * handler does. `arrivedAt` is taken here, as the agent writes it: the wait for the socket's
+	 * message events counts in the latency. As the console's connection does once its channel is
+	 * open, each record is handled in the one reaction to its opening (the channel delivers in
+	 * order). Resolves once handled; a failure to open is kept for check().
 	 */
-	deliver(r: WireRecord, onMessage: (m: AppMessage, arrivedAt: number) => void): Promise<void> {
-		const arrivedAt = performance.now();
-		let handled: Promise<void> = Promise.resolve();
-		for (const part of r.parts) {
-			for (const frame of this.#frames.push(part)) {
-				handled = this.#console.open(frame).then(
-					(m) => onMessage(m, arrivedAt),
-					(e: unknown) => void (this.#failure ??= e)
-				);
-			}
+	deliver(r: WireRecord, onMessage: OnMessage): Promise<void> {
+		const handled = deferred();
+		this.#inFlight.push({
+			left: r.parts.length,
+			arrivedAt: performance.now(),
+			onMessage,
+			done: handled.resolve
+		});
+		// Posted without transfer: the console gets a fresh copy, as from a socket.
+		for (const part of r.parts) this.#socket.port1.postMessage(part);
+		return handled.promise;
+	}
+
+	/** One socket message: its bytes into the frame decoder, each whole frame opened. */
+	#read(bytes: Uint8Array) {
+		const r = this.#inFlight[0]!;
+		let opened: Promise<void> | null = null;
+		for (const frame of this.#frames.push(bytes)) {
+			opened = this.#console.open(frame).then(
+				(m) => r.onMessage(m, r.arrivedAt),
+				(e: unknown) => void (this.#failure ??= e)
+			);
 		}
-		return handled;
+		if (--r.left > 0) return;
+		this.#inFlight.shift();
+		if (opened) void opened.then(r.done);
+		else r.done();
+	}
+
+	/** Frees the socket (its port keeps the worker's event loop busy otherwise). */
+	close() {
+		this.#socket.port1.close();
+		this.#socket.port2.close();
 	}
 
 	/** Throws the first failure to open a record, if there was one. */
