@@ -8,7 +8,7 @@ import type { AppMessage } from '../../../src/lib/protocol/messages';
 import { MAX_DECODE_QUEUE, VideoPipeline } from '../../../workers/stream/video';
 import { WatchedDecoder, watchDecoders } from './decoders';
 import { arrivalAt, deferred, sleepUntil, withDeadline } from './timing';
-import { Wire, type Messages, type WireRecord } from './wire';
+import { Socket, Wire, type Messages, type WireRecord } from './wire';
 
 /**
  * Records let in while the decoder's queue plus records still opening stay below this. The
@@ -42,8 +42,7 @@ export class PipelineHarness {
 	readonly video: VideoPipeline;
 	readonly #wire = new Wire();
 	/** The plain diagnostic's socket: messages as tasks, with no record path. */
-	readonly #plainSocket = new MessageChannel();
-	readonly #plainWaiting: ((m: AppMessage) => void)[] = [];
+	readonly #plainSocket = new Socket<AppMessage>();
 	#fixture: Fixture | null = null;
 	#decoder: WatchedDecoder | null = null;
 	/** Timestamp (µs) of the next clip's first chunk: they rise across loops, as the agent's do. */
@@ -61,8 +60,6 @@ export class PipelineHarness {
 	constructor(canvas: OffscreenCanvas, paints = true) {
 		watchDecoders();
 		this.#paints = paints;
-		this.#plainSocket.port2.onmessage = (e: MessageEvent<AppMessage>) =>
-			this.#plainWaiting.shift()!(e.data);
 		this.video = new VideoPipeline(
 			canvas,
 			// A key frame request goes unanswered: the recording's next one is at most 30 frames on.
@@ -254,12 +251,10 @@ export class PipelineHarness {
 	#plainDeliver(m: AppMessage, then: (m: AppMessage, at: number) => void): Promise<void> {
 		const at = performance.now();
 		const handled = deferred();
-		this.#plainWaiting.push((copy) => {
+		this.#plainSocket.send(m, (copy) => {
 			then(copy, at);
 			handled.resolve();
 		});
-		// Cloned, as a socket hands over fresh bytes.
-		this.#plainSocket.port1.postMessage(m);
 		return handled.promise;
 	}
 
@@ -275,7 +270,6 @@ export class PipelineHarness {
 	close() {
 		this.video.close();
 		this.#wire.close();
-		this.#plainSocket.port1.close();
-		this.#plainSocket.port2.close();
+		this.#plainSocket.close();
 	}
 }
