@@ -78,7 +78,7 @@ const api = {
 		}
 	},
 
-	async pipelineFlat(paints = true, loops = 1, feed: Feed = 'two') {
+	async pipelineFlat(paints = true, loops = 1, feed: Feed = 'one') {
 		const p = pipeline(paints);
 		const clip = await p.clip(loops, feed);
 		collectGarbage(); // the sealing just done leaves garbage that is not this run's

@@ -62,13 +62,13 @@ export class FaultyLink {
 	/** One sealed record as its header and ciphertext. */
 	record(header: Uint8Array, ciphertext: Uint8Array) {
 		if (this.#closed) return;
-		if (this.#scenario() === 'none') {
-			// The common case sends both parts as they are: no copy.
-			this.#records++;
-			this.#write(header);
-			return this.#write(ciphertext);
-		}
+		// One message per record (docs/protocol.md, "Transport"): every message costs the
+		// console's worker a task or more, a copy of the record here costs less.
 		const bytes = concat(header, ciphertext);
+		if (this.#scenario() === 'none') {
+			this.#records++;
+			return this.#write(bytes);
+		}
 		const n = ++this.#records;
 		const scenario = this.#scenario();
 		if (n === FAULT_AT_RECORD && this.oneShots) {

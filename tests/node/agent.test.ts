@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../src/lib/protocol/bytes';
 import { verifyConsent } from '../../src/lib/protocol/consent';
+import { FrameDecoder } from '../../src/lib/protocol/framing';
 import { sha256 } from '../../src/lib/protocol/kdf';
 import { makeAgent, openSession } from '../shared/agent-harness';
 
@@ -90,6 +91,36 @@ describe('the simulated agent', () => {
 		expect(chunk).toMatchObject({ screenId: 0, key: true, timestamp: 0 });
 		await s.send({ type: 'keyframe-request', screenId: 0, reason: 'decoder-error' });
 		await expect.poll(() => s.screen.keyRequests).toBe(1);
+	});
+
+	it('writes each record as one socket message: a whole frame, nothing more (spec: Transport)', async () => {
+		const { agent, screen, device } = await makeAgent();
+		const toConsole: Uint8Array[] = [];
+		const s = await openSession(agent, device, {
+			tap: (direction, bytes) => direction === 'a2c' && toConsole.push(bytes)
+		});
+		await s.next('session-info');
+		await s.consent('view');
+		await s.send({
+			type: 'stream-start',
+			screenId: 0,
+			codecs: ['vp8'],
+			maxWidth: 1920,
+			maxHeight: 1080
+		});
+		await s.next('video-config');
+		screen.emit(0, 5, 3000);
+		await expect.poll(() => s.received.filter((m) => m.type === 'video-chunk').length).toBe(5);
+		const records = toConsole.map((bytes) => new FrameDecoder().push(bytes));
+		const afterHandshake = records.filter((frames) => frames[0]?.kind === 'record');
+		// session-info, consent answer, video-config and five chunks at least.
+		expect(afterHandshake.length).toBeGreaterThanOrEqual(8);
+		for (const frames of afterHandshake) {
+			expect(frames).toHaveLength(1);
+			expect(frames[0]!.payload.length).toBeGreaterThan(16);
+		}
+		const chunkBytes = afterHandshake.filter((f) => f[0]!.payload.length > 3000);
+		expect(chunkBytes).toHaveLength(5);
 	});
 
 	it('drops input without control consent, and passes it on once granted', async () => {

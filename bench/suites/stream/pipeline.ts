@@ -96,7 +96,7 @@ export class PipelineHarness {
 	 * The whole recording, `loops` times over, sealed as the next stretch of the stream (untimed).
 	 * A plain feed: messages only, nothing sealed (sealed records must all be opened, in sequence).
 	 */
-	async clip(loops = 1, feed: Feed = 'two'): Promise<Clip> {
+	async clip(loops = 1, feed: Feed = 'one'): Promise<Clip> {
 		const f = this.#fixture!;
 		const last = f.chunks.at(-1)!;
 		const records: WireRecord[] = [];
@@ -176,7 +176,7 @@ export class PipelineHarness {
 	 * arrival to the last frame out of the decoder; resolves once the last frame is painted.
 	 * Painting goes on at the display's rate meanwhile, as it would in the console.
 	 */
-	async flatOut(clip: Clip, feed: Feed = 'two') {
+	async flatOut(clip: Clip, feed: Feed = 'one') {
 		const d = this.#decoder!;
 		const n = clip.messages.length;
 		const deliver = (i: number, then: (m: AppMessage, at: number) => void): Promise<void> => {

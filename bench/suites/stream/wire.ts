@@ -20,9 +20,9 @@ export interface WireRecord {
 }
 
 /**
- * How the agent writes a record: two messages, header and ciphertext as sealed (no copy), as the
- * mock agent does; or one, the two joined (a diagnostic: every message is a task for the
- * console's worker, but measured flat out the second one cost −3 to +5 %, within the noise).
+ * How the agent writes a record: one message, header and ciphertext joined, as the mock agent
+ * does (docs/protocol.md, "Transport"); or two, as sealed (a diagnostic: every message is a task
+ * for the console's worker).
  */
 export type Messages = 'one' | 'two';
 
@@ -93,7 +93,7 @@ export class Wire {
 				matrix: c?.matrix ?? '',
 				range
 			}),
-			'two'
+			'one'
 		);
 	}
 
@@ -102,7 +102,7 @@ export class Wire {
 		f: Fixture,
 		base: number,
 		data?: readonly Uint8Array[],
-		messages: Messages = 'two'
+		messages: Messages = 'one'
 	): Promise<WireRecord[]> {
 		const sealed = f.chunks.map((c, i) => {
 			const bytes = data?.[i] ?? c.data;
