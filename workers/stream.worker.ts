@@ -83,7 +83,7 @@ class StreamSession {
 	#nextRequest = 1;
 	#nextChat = 1;
 	#screenId = 0;
-	#rttMs = 0;
+	#rttMs: number | null = null;
 	#agentFps = 0;
 	#agentKbps = 0;
 	#phi = false;

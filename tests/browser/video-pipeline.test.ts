@@ -81,4 +81,17 @@ describe('VideoPipeline', () => {
 		expect(p.stats.skipped).toBe(burst - 1);
 		expect(p.stats.dropped).toBe(0);
 	});
+
+	it('counts every video byte received, dropped chunks included (the overlay’s bitrate)', async () => {
+		const f = await recording();
+		const { p, feed } = pipelineFor(f);
+		// Deltas before any key frame are dropped: received all the same.
+		feed(1);
+		feed(2);
+		expect(p.stats.dropped).toBe(2);
+		feed(0);
+		await expect.poll(() => p.stats.decoded, WAIT).toBe(1);
+		const sum = [0, 1, 2].reduce((n, i) => n + f.chunks[i]!.data.length, 0);
+		expect(p.stats.bytes).toBe(sum);
+	});
 });

@@ -56,6 +56,13 @@ describe('npm run dev: the whole flow on the mocks', () => {
 			await expect
 				.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 })
 				.toMatch(/vp09|av01|avc1|vp8/);
+			// Bitrate as received by this console, and the round trip once the first ping is answered.
+			await expect
+				.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 })
+				.toMatch(/Bitrate\s*[1-9]\d* kbit\/s/);
+			await expect
+				.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 })
+				.toMatch(/Round trip\s*\d+ ms/);
 			await page.locator('li[data-capability="control"] button').click();
 			await page.getByText('In control').waitFor({ timeout: 30_000 });
 			await e2e.shot('dev-3-live-session');

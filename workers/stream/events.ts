@@ -85,7 +85,14 @@ export type SessionEvent =
 	| { type: 'chat'; from: 'customer'; messageId: number; text: string; at: number }
 	| { type: 'chat-ack'; messageId: number }
 	| { type: 'clipboard'; text: string; at: number }
-	| { type: 'stats'; video: VideoStats; rttMs: number; agentFps: number; agentKbps: number }
+	| {
+			type: 'stats';
+			video: VideoStats;
+			/** Null until the first pong. */
+			rttMs: number | null;
+			agentFps: number;
+			agentKbps: number;
+	  }
 	| { type: 'transfer'; transfer: TransferView }
 	| { type: 'file-list'; files: RemoteFile[] }
 	/** A verified download; `data` is transferred, not copied. */

@@ -46,6 +46,7 @@ export interface VideoStats {
 	latencyMs: number;
 	/** From the last decoder error to the first frame painted after it (0 before any error). */
 	recoveryMs: number;
+	/** Video bytes received, dropped chunks included (the stats overlay's bitrate). */
 	bytes: number;
 }
 
@@ -143,6 +144,7 @@ export class VideoPipeline {
 	}
 
 	chunk(c: ChunkIn) {
+		this.stats.bytes += c.data.length;
 		if (!this.#decoder || this.#decoder.state !== 'configured') {
 			this.stats.dropped++;
 			return;
@@ -159,7 +161,6 @@ export class VideoPipeline {
 			return;
 		}
 		this.#waitingForKey = false;
-		this.stats.bytes += c.data.length;
 		this.#arrivals.set(c.timestamp, c.arrivedAt);
 		this.#decodeStart.set(c.timestamp, performance.now());
 		this.#decoder.decode(

@@ -36,11 +36,14 @@ export interface ChatLine {
 
 export interface LiveStats {
 	video: VideoStats;
-	rttMs: number;
+	/** Null until measured (the first ping's answer, within two seconds). */
+	rttMs: number | null;
 	agentFps: number;
 	agentKbps: number;
 	/** Presented frames per second over the last second. */
 	fps: number;
+	/** Video received over the last second, kbit/s. */
+	kbps: number;
 }
 
 /** The relay link as the technician sees it: a drop, the attempts to resume, the way back. */
@@ -72,6 +75,7 @@ export class LiveSession {
 	);
 	#link = $state.raw<LinkState>({ state: 'open' });
 	#lastPresented = 0;
+	#lastBytes = 0;
 	#openedAt = 0;
 	#endedAt: number | null = null;
 	/** Capabilities the customer granted (verified), at any time of the session. */
@@ -172,14 +176,18 @@ export class LiveSession {
 				this.#clipboard = { text: e.text, at: e.at };
 				return;
 			case 'stats': {
+				// The worker reports once a second: these deltas are per second.
 				const fps = e.video.presented - this.#lastPresented;
+				const kbps = Math.round(((e.video.bytes - this.#lastBytes) * 8) / 1000);
 				this.#lastPresented = e.video.presented;
+				this.#lastBytes = e.video.bytes;
 				this.#stats = {
 					video: e.video,
 					rttMs: e.rttMs,
 					agentFps: e.agentFps,
 					agentKbps: e.agentKbps,
-					fps
+					fps,
+					kbps
 				};
 				return;
 			}
