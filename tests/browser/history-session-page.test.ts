@@ -40,6 +40,11 @@ describe('the session page', () => {
 		await expect
 			.element(page.getByRole('heading', { name: 'Session on CX5-17-0042' }))
 			.toBeVisible();
+		// Not recording the screen was the technician's choice, not a fault: a status, no alert.
+		await expect
+			.element(page.getByRole('status').filter({ hasText: 'The screen was not recorded' }))
+			.toBeVisible();
+		expect(page.getByRole('alert').elements()).toHaveLength(0);
 		expect(timelineTexts()).toEqual([
 			'Connection attempt 1',
 			'Connected to the agent (version 2.4.1)',
