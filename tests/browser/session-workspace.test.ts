@@ -13,7 +13,7 @@ import { toHex } from '$lib/protocol/bytes';
 import { sha256 } from '$lib/protocol/kdf';
 import { LiveSession } from '$lib/session/live-session.svelte';
 import FilesPanel from '$lib/session/transfers/FilesPanel.svelte';
-import { formatBytes } from '$lib/session/transfers/format';
+import { formatBytes } from '$lib/i18n';
 import { COLORS, STATUS_BAR_PLAIN } from '$mocks/agent/screen/layout';
 import { serveRelayBridge } from '$mocks/relay-bridge';
 import { CHUNK_BYTES, DROP_AFTER_CHUNKS } from '$mocks/agent/transfers';

@@ -4,6 +4,7 @@ import { BROKER_ERROR_STATUS, type BrokerErrorCode } from '$lib/protocol/broker-
 import { PROTOCOL_ERROR_CODES } from '$lib/protocol/errors';
 import {
 	brokerFailureText,
+	formatBytes,
 	formatDuration,
 	formatRelative,
 	locale,
@@ -119,5 +120,18 @@ describe('the console in English and French', () => {
 		expect(plain(formatDuration(900))).toBe('15 minutes');
 		expect(plain(formatDuration(1))).toBe('1 seconde');
 		expect(plain(formatRelative(Date.now() - 3 * 3600_000))).toBe('il y a 3 heures');
+	});
+
+	it('writes sizes with their unit in words for bytes, one decimal below 100 of a larger unit', () => {
+		locale.set('en');
+		expect(formatBytes(1)).toBe('1 byte');
+		expect(formatBytes(72)).toBe('72 bytes');
+		expect(formatBytes(20_480)).toBe('20.5 kB');
+		expect(formatBytes(131_072)).toBe('131 kB');
+		expect(formatBytes(1_500_000)).toBe('1.5 MB');
+		locale.set('fr');
+		const plain = (s: string) => s.replace(/\s/g, ' ');
+		expect(plain(formatBytes(72))).toBe('72 octets');
+		expect(plain(formatBytes(20_480))).toBe('20,5 ko');
 	});
 });

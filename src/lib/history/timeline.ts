@@ -4,7 +4,7 @@
  * events of a newer console (the end-of-session `summary`, `disconnected`, `reconnected`) or an
  * edited database, and a strange event is shown as such, never thrown on.
  */
-import { formatDuration, formatNumber, locale, m } from '$lib/i18n';
+import { formatBytes, formatDuration, formatNumber, locale, m } from '$lib/i18n';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
 import type { EventRow, JsonValue, TransferRow } from './db';
 import { capabilityLabel, directionLabel, fileStateLabel, outcomeLabel } from './labels';
@@ -27,23 +27,6 @@ export function formatStamp(at: number): string {
 		dateStyle: 'short',
 		timeStyle: 'medium'
 	}).format(new Date(at));
-}
-
-/** "12.3 kB": bytes in the interface language (10³ steps, as file managers show them). */
-export function formatBytes(bytes: number): string {
-	const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1000 && unit < units.length - 1) {
-		value /= 1000;
-		unit++;
-	}
-	return new Intl.NumberFormat(locale.current, {
-		style: 'unit',
-		unit: units[unit],
-		unitDisplay: unit === 0 ? 'long' : 'short',
-		maximumFractionDigits: unit === 0 ? 0 : 1
-	}).format(value);
 }
 
 export interface SessionSummary {

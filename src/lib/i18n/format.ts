@@ -51,3 +51,24 @@ export function formatMinutes(minutes: number): string {
 		unitDisplay: 'long'
 	}).format(minutes);
 }
+
+const BYTE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+
+/**
+ * "812 bytes", "20.5 kB", "131 kB", "1.5 MB": decimal units (10³ steps, as file managers show
+ * them), bytes spelt out so that 72 reads "72 bytes", one decimal below 100 of a larger unit.
+ */
+export function formatBytes(bytes: number): string {
+	let value = Math.max(0, bytes);
+	let unit = 0;
+	while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
+		value /= 1000;
+		unit++;
+	}
+	return new Intl.NumberFormat(locale.current, {
+		style: 'unit',
+		unit: BYTE_UNITS[unit],
+		unitDisplay: unit === 0 ? 'long' : 'short',
+		maximumFractionDigits: unit === 0 || value >= 100 ? 0 : 1
+	}).format(value);
+}

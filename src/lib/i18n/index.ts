@@ -6,6 +6,7 @@ export { locale, LOCALES, type Locale } from './locale.svelte';
 export { m } from './paraglide/messages.js';
 export { brokerFailureText, sessionFailureText } from './errors';
 export {
+	formatBytes,
 	formatDateTime,
 	formatDuration,
 	formatMinutes,
