@@ -291,6 +291,17 @@ describe('the live session workspace on the mocks', () => {
 			await expect(summary.locator('[data-summary="down"]').textContent()).resolves.toMatch(
 				/^\s*2 \(/
 			);
+			// Over: the page says so, nothing can be asked for or sent, what was received stays.
+			await page.getByRole('heading', { name: `Session with ${PLAIN.name} ended` }).waitFor(WAIT);
+			const aside = page.locator('.layout aside');
+			expect(
+				await aside.getByRole('button', { name: /Ask|This file only|All files/ }).count()
+			).toBe(0);
+			expect(await aside.getByRole('button', { name: 'Send' }).count()).toBe(0);
+			expect(await aside.getByRole('button', { name: 'Choose files…' }).count()).toBe(0);
+			expect(await aside.getByRole('button', { name: 'Download' }).count()).toBe(0);
+			expect(await aside.getByRole('link', { name: 'Save' }).count()).toBeGreaterThan(0);
+			await expect(aside.locator('.chat').textContent()).resolves.toContain('Merci');
 			await shot('workspace-4-summary');
 			expect(errors).toEqual([]);
 		}
