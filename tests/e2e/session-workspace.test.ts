@@ -116,6 +116,11 @@ describe('the live session workspace on the mocks', () => {
 		LONG,
 		async () => {
 			await connectOnDev(page, PLAIN.id, PLAIN.name);
+			// Before the customer allows viewing, the empty screen says what it waits for.
+			const live = page.getByTestId('live-view');
+			await expect(live.textContent()).resolves.toContain(
+				'The screen appears here once the customer allows you to view it.'
+			);
 			// View: the instrument's screen appears, in its true colours.
 			await ask('view');
 			await expect
