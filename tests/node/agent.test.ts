@@ -101,14 +101,7 @@ describe('the simulated agent', () => {
 		});
 		await s.next('session-info');
 		await s.consent('view');
-		await s.send({
-			type: 'stream-start',
-			screenId: 0,
-			codecs: ['vp8'],
-			maxWidth: 1920,
-			maxHeight: 1080
-		});
-		await s.next('video-config');
+		await s.startStream();
 		screen.emit(0, 5, 3000);
 		await expect.poll(() => s.received.filter((m) => m.type === 'video-chunk').length).toBe(5);
 		const records = toConsole.map((bytes) => new FrameDecoder().push(bytes));

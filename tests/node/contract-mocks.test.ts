@@ -84,14 +84,7 @@ describe('the mock agent speaks every message of Part 2', () => {
 		await s.next('session-info');
 		const ticket = await s.ticket();
 		await s.consent('view');
-		await s.send({
-			type: 'stream-start',
-			screenId: 0,
-			codecs: ['vp8'],
-			maxWidth: 1920,
-			maxHeight: 1080
-		});
-		await s.next('video-config');
+		await s.startStream();
 		screen.emit(0, 2);
 		await s.next('video-chunk');
 		await s.send({ type: 'keyframe-request', screenId: 0, reason: 'start' });

@@ -49,14 +49,7 @@ describe('resuming a dropped session', () => {
 		expect(s.agentSide()!.resumed).toBe(true);
 		// View survives: the stream can start again at once and begins with a key frame.
 		expect([...s.agentSide()!.grants.keys()]).toEqual(['view']);
-		await s.send({
-			type: 'stream-start',
-			screenId: 0,
-			codecs: ['vp8'],
-			maxWidth: 1920,
-			maxHeight: 1080
-		});
-		await s.next('video-config');
+		await s.startStream();
 		screen.emit(0, 2);
 		expect(await s.next('video-chunk')).toMatchObject({ key: true });
 		// Control does not: input is dropped until the customer grants it again.

@@ -71,6 +71,8 @@ export interface Session {
 	): Promise<Extract<AppMessage, { type: T }>>;
 	send(m: AppMessage): Promise<void>;
 	consent(capability: Capability, scope?: 'once' | 'session'): Promise<AppMessage>;
+	/** Asks for screen 0's stream in VP8 (view granted first) and waits for its video-config. */
+	startStream(): Promise<AppMessage>;
 	/** The ticket to resume this connection, once the agent has sent one. */
 	ticket(): Promise<ResumeTicket>;
 }
@@ -213,6 +215,17 @@ export async function openSession(
 		async ticket() {
 			const t = await next('resume-ticket');
 			return { ticketId: t.ticketId, secret: resumption!, version };
+		},
+		async startStream() {
+			const mark = received.length;
+			await conn.send({
+				type: 'stream-start',
+				screenId: 0,
+				codecs: ['vp8'],
+				maxWidth: 1920,
+				maxHeight: 1080
+			});
+			return next('video-config', mark);
 		},
 		async consent(capability, scope = 'session') {
 			const id = ++requestId;
