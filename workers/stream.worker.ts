@@ -84,8 +84,6 @@ class StreamSession {
 	#nextChat = 1;
 	#screenId = 0;
 	#rttMs: number | null = null;
-	#agentFps = 0;
-	#agentKbps = 0;
 	#phi = false;
 	/** Screen recording into session history (issue 8); null until first turned on. */
 	#screen: ScreenRecorder | null = null;
@@ -185,9 +183,7 @@ class StreamSession {
 		this.#emit({
 			type: 'stats',
 			video: { ...this.video.stats },
-			rttMs: this.#rttMs,
-			agentFps: this.#agentFps,
-			agentKbps: this.#agentKbps
+			rttMs: this.#rttMs
 		});
 	}
 
@@ -265,8 +261,8 @@ class StreamSession {
 				void this.#send({ type: 'pong', nonce: m.nonce, sentAt: m.sentAt });
 				return;
 			case 'stats':
-				this.#agentFps = m.fps;
-				this.#agentKbps = m.bitrateKbps;
+				// The overlay shows what this console measures itself (frames presented, bytes
+				// received), not what the agent says it sent.
 				return;
 			case 'resume-ticket':
 				if (this.#resumption) this.#ticket = { ticketId: m.ticketId.slice(), ...this.#resumption };

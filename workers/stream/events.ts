@@ -90,8 +90,6 @@ export type SessionEvent =
 			video: VideoStats;
 			/** Null until the first pong. */
 			rttMs: number | null;
-			agentFps: number;
-			agentKbps: number;
 	  }
 	| { type: 'transfer'; transfer: TransferView }
 	| { type: 'file-list'; files: RemoteFile[] }

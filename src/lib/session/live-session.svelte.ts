@@ -38,8 +38,6 @@ export interface LiveStats {
 	video: VideoStats;
 	/** Null until measured (the first ping's answer, within two seconds). */
 	rttMs: number | null;
-	agentFps: number;
-	agentKbps: number;
 	/** Presented frames per second over the last second. */
 	fps: number;
 	/** Video received over the last second, kbit/s. */
@@ -184,8 +182,6 @@ export class LiveSession {
 				this.#stats = {
 					video: e.video,
 					rttMs: e.rttMs,
-					agentFps: e.agentFps,
-					agentKbps: e.agentKbps,
 					fps,
 					kbps
 				};
