@@ -11,6 +11,25 @@ import { FLOW_WINDOW, type Feed } from './pipeline';
 import { startStreamWorker } from './page';
 
 /**
+ * Runs `work` while another thread of the page's process spins (spin.worker.ts): a diagnostic of
+ * how much the decoder depends on having the machine's other cores to itself.
+ */
+async function besideBusyThread<T>(work: () => Promise<T>): Promise<T> {
+	const spinner = new Worker(new URL('./spin.worker.ts', import.meta.url), { type: 'module' });
+	try {
+		await new Promise<void>((resolve, reject) => {
+			spinner.onmessage = () => resolve();
+			spinner.onerror = () => reject(new Error('the busy thread did not start'));
+		});
+		return await work();
+	} finally {
+		spinner.terminate();
+		// terminate() only asks: give the thread time to stop before the next run starts.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+}
+
+/**
  * Interleaved rounds of ceiling and pipeline, order alternating; ratios are per round. With 5,
  * the same ratio moved by up to 0.1 between runs (one slow ceiling run decides a round).
  */
@@ -43,6 +62,7 @@ export async function runFlat(report: Report, labels: readonly StreamLabel[]) {
 			const twoMessages: number[] = [];
 			const plainSocket: number[] = [];
 			const plain: number[] = [];
+			const busy: number[] = [];
 			const flat = async (paints: boolean, feed: Feed = 'one') => {
 				const r = await worker.call((api) => api.pipelineFlat(paints, FLAT_LOOPS, feed));
 				if (r.dropped > 0)
@@ -62,7 +82,13 @@ export async function runFlat(report: Report, labels: readonly StreamLabel[]) {
 						windowed.push(
 							await worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS, FLOW_WINDOW))
 						),
-					async () => drawn.push(await worker.call((api) => api.decodeFlat(label, true)))
+					async () => drawn.push(await worker.call((api) => api.decodeFlat(label, true))),
+					async () =>
+						busy.push(
+							await besideBusyThread(() =>
+								worker.call((api) => api.decodeFlat(label, false, FLAT_LOOPS))
+							)
+						)
 				];
 				for (const step of round % 2 ? steps.reverse() : steps) await step();
 			}
@@ -87,6 +113,7 @@ export async function runFlat(report: Report, labels: readonly StreamLabel[]) {
 			report(`${s}.pipeline-unpainted-two-messages-vs-ceiling.ratio`, ratio(twoMessages), 'ratio');
 			report(`${s}.pipeline-unpainted-plain-socket-vs-ceiling.ratio`, ratio(plainSocket), 'ratio');
 			report(`${s}.pipeline-unpainted-plain-vs-ceiling.ratio`, ratio(plain), 'ratio');
+			report(`${s}.decode-beside-busy-thread-vs-ceiling.ratio`, ratio(busy), 'ratio');
 		}
 	} finally {
 		worker.terminate();
