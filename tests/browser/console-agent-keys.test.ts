@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { base64urlEncode } from '$lib/protocol/base64url';
 import { fingerprint, generateIdentity } from '$lib/protocol/identity';
-import type { OpenSessionRequest, OpenSessionResult } from '$lib/session/types';
-import { shot, signInNewBrowser, startRig, type Rig } from './console/harness';
+import type { OpenSessionRequest } from '$lib/session/types';
+import { CONNECTED_HX2041, shot, signInNewBrowser, startRig, type Rig } from './console/harness';
 
 // Key rotation memory (docs/protocol.md Part 1, "Pinning the agent key"): the console remembers
 // the agent key it connected to and stops when the broker later shows another one. The live
@@ -18,19 +18,6 @@ afterEach(async () => {
 	expect(errors).toEqual([]);
 });
 
-const connected: OpenSessionResult = {
-	ok: true,
-	version: 1,
-	info: {
-		instrumentId: 'ins-2041',
-		agentVersion: '1.0.0',
-		phi: true,
-		capabilities: ['view', 'control'],
-		screens: [{ id: 0, name: 'Main', width: 1920, height: 1080, primary: true }],
-		codecs: ['vp9']
-	}
-};
-
 function stubSession() {
 	const requests: OpenSessionRequest[] = [];
 	const openSession = async (req: OpenSessionRequest) => {
@@ -39,7 +26,7 @@ function stubSession() {
 		// agent is free for the next connection.
 		rig?.broker.sessionConnected(req.sessionIdText);
 		rig?.broker.endSession(req.sessionIdText);
-		return connected;
+		return CONNECTED_HX2041;
 	};
 	return { openSession, requests };
 }

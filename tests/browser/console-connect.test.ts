@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import type { OpenSessionRequest, OpenSessionResult } from '$lib/session/types';
 import { base64urlEncode } from '$lib/protocol/base64url';
-import { shot, signInNewBrowser, startRig, worker, type Rig } from './console/harness';
+import {
+	CONNECTED_HX2041,
+	shot,
+	signInNewBrowser,
+	startRig,
+	worker,
+	type Rig
+} from './console/harness';
 
 // Connecting: the broker part is the reference broker; the live session (the handshake in the
 // stream worker) is replaced by a stub that answers what the agent would.
@@ -33,19 +40,6 @@ function stubSession(...answers: OpenSessionResult[]) {
 	return { openSession, requests };
 }
 
-const connected: OpenSessionResult = {
-	ok: true,
-	version: 1,
-	info: {
-		instrumentId: 'ins-2041',
-		agentVersion: '1.0.0',
-		phi: true,
-		capabilities: ['view', 'control'],
-		screens: [{ id: 0, name: 'Main', width: 1920, height: 1080, primary: true }],
-		codecs: ['vp9']
-	}
-};
-
 async function openConnect(r: Rig, instrument: string) {
 	await signInNewBrowser(r);
 	await page.getByLabelText('Search').fill(instrument);
@@ -61,7 +55,7 @@ const connectButton = () => page.getByRole('button', { name: 'Connect' });
 
 describe('connecting to an instrument', () => {
 	it('opens a session with the pinned agent key and the device key, then shows it', async () => {
-		const stub = stubSession(connected);
+		const stub = stubSession(CONNECTED_HX2041);
 		rig = await startRig({ openSession: stub.openSession });
 		await openConnect(rig, 'HX-2041');
 		await expect.element(page.getByTestId('connect-instrument')).toHaveTextContent('PHI');

@@ -14,6 +14,7 @@ import { indexedDbDeviceStore } from '$lib/auth/device-store';
 import { indexedDbKnownKeyStore } from '$lib/connect/known-keys';
 import { memorySettingsStore } from '$lib/auth/settings-store';
 import type { OpenSession } from '$lib/connect/connect.svelte';
+import type { OpenSessionResult } from '$lib/session/types';
 import { generateIdentity } from '$lib/protocol/identity';
 import type { MockWorld } from '$mocks/world';
 import ConsoleHarness from './ConsoleHarness.svelte';
@@ -55,6 +56,20 @@ const sessions: { end(): Promise<unknown> }[] = [];
 export const WORLD_PASSWORD = 'KM7P-Q2XZ';
 
 export const CAMILLE = DEMO_CREDENTIALS.camille;
+
+/** What a stubbed live session answers when the haematology analyser HX-2041's agent accepts. */
+export const CONNECTED_HX2041: OpenSessionResult = {
+	ok: true,
+	version: 1,
+	info: {
+		instrumentId: 'ins-2041',
+		agentVersion: '1.0.0',
+		phi: true,
+		capabilities: ['view', 'control'],
+		screens: [{ id: 0, name: 'Main', width: 1920, height: 1080, primary: true }],
+		codecs: ['vp9']
+	}
+};
 export const worker = setupWorker();
 let started: Promise<unknown> | null = null;
 let dbCount = 0;
