@@ -1,8 +1,9 @@
 /**
  * Issue 5, part 1: the ceiling (bare VideoDecoder, decode only and decode plus drawing every
- * frame), the cost of each drawing method apart from decode, and the full pipeline fed flat out
- * against the ceiling, for the recordings a suite names (three suites share the five recordings,
- * so that each stays within the runner's time per suite). See bench/README.md, "Stream".
+ * frame), the cost of each drawing method apart from decode, the full pipeline fed flat out
+ * against the ceiling and, for scale, decode-only beside a busy thread, for the recordings a suite
+ * names (three suites share the five recordings, so that each stays within the runner's time per
+ * suite). See bench/README.md, "Stream".
  */
 import { median, percentile } from '../../lib/measure';
 import type { Report } from '../../lib/types';
