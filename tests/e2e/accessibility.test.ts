@@ -190,6 +190,13 @@ describe('accessibility on npm run dev', () => {
 			await check('session-end-confirm');
 			await page.getByRole('alertdialog').getByRole('button', { name: 'End the session' }).click();
 			await page.getByText('The session has ended.').waitFor({ timeout: 30_000 });
+			// Nothing was moved, copied or said: each panel says so rather than showing a bare heading.
+			for (const [panel, text] of [
+				['.files', 'No file was sent or received in this session.'],
+				['.clipboard', 'Nothing was copied on the instrument in this session.'],
+				['.chat', 'No message was exchanged in this session.']
+			])
+				await expect(page.locator(`aside ${panel}`).textContent()).resolves.toContain(text);
 			await check('session-ended');
 
 			// The agent rotates its key: the console stops before connecting and asks.

@@ -307,6 +307,10 @@ describe('the live session workspace on the mocks', () => {
 			expect(await aside.getByRole('button', { name: 'Download' }).count()).toBe(0);
 			expect(await aside.getByRole('link', { name: 'Save' }).count()).toBeGreaterThan(0);
 			await expect(aside.locator('.chat').textContent()).resolves.toContain('Merci');
+			// Something happened in each panel: none says that nothing did.
+			await expect(aside.textContent()).resolves.not.toMatch(
+				/No file was sent|Nothing was copied|No message was exchanged/
+			);
 			await shot('workspace-4-summary');
 			expect(errors).toEqual([]);
 		}
