@@ -197,6 +197,10 @@ describe('accessibility on npm run dev', () => {
 				['.chat', 'No message was exchanged in this session.']
 			])
 				await expect(page.locator(`aside ${panel}`).textContent()).resolves.toContain(text);
+			// The last picture stays, marked as over, with no screen left to switch to.
+			const toolbar = page.getByRole('toolbar', { name: 'Live screen' });
+			await expect(toolbar.getByRole('status').textContent()).resolves.toMatch(/^\s*Ended\s*$/);
+			expect(await toolbar.getByLabel('Screen').count()).toBe(0);
 			await check('session-ended');
 
 			// The agent rotates its key: the console stops before connecting and asks.

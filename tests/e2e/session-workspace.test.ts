@@ -282,8 +282,10 @@ describe('the live session workspace on the mocks', () => {
 			expect(sha(readFileSync((await savedLog.path())!))).toBe(expected);
 			expect(await resumed.locator('.hash').getAttribute('title')).toBe(expected);
 
-			// End: confirm, goodbye, the summary.
+			// End: confirm, goodbye, the summary; in control to the last.
 			await toggleDevPanel(page, false);
+			await ask('control');
+			await page.getByText('In control', { exact: true }).waitFor(WAIT);
 			await endSession();
 			const summary = page.locator('.summary');
 			await expect(summary.locator('[data-summary="capabilities"]').textContent()).resolves.toBe(
@@ -307,6 +309,12 @@ describe('the live session workspace on the mocks', () => {
 			expect(await aside.getByRole('button', { name: 'Download' }).count()).toBe(0);
 			expect(await aside.getByRole('link', { name: 'Save' }).count()).toBeGreaterThan(0);
 			await expect(aside.locator('.chat').textContent()).resolves.toContain('Merci');
+			// Control ended with the session: the picture stays, with nothing left to send.
+			const toolbar = page.getByRole('toolbar', { name: 'Live screen' });
+			await expect(toolbar.getByRole('status').textContent()).resolves.toMatch(/^\s*Ended\s*$/);
+			expect(
+				await toolbar.getByRole('button', { name: /Release control|Ctrl\+Alt\+Del/ }).count()
+			).toBe(0);
 			// Something happened in each panel: none says that nothing did.
 			await expect(aside.textContent()).resolves.not.toMatch(
 				/No file was sent|Nothing was copied|No message was exchanged/
