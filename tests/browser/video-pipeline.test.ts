@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseFixture, type Fixture } from '$mocks/agent/screen/fixture';
-import { MAX_DECODE_QUEUE, VideoPipeline } from '$workers/stream/video';
+import { LATE_TICK_MS, MAX_DECODE_QUEUE, VideoPipeline } from '$workers/stream/video';
 
 const WAIT = { timeout: 10_000, interval: 5 };
 
@@ -60,6 +60,35 @@ describe('VideoPipeline', () => {
 			tick();
 		}
 		expect(painted).toEqual(f.chunks.slice(0, 10).map((c) => c.timestamp));
+		expect(p.stats.skipped).toBe(0);
+		expect(p.stats.openFrames).toBe(0);
+	});
+
+	it('holds a second frame for the display frame, unless that display frame is late', async () => {
+		const f = await recording();
+		const { p, painted, feed, tick } = pipelineFor(f);
+		let paintEnded = 0;
+		const onPresent = p.onPresent;
+		p.onPresent = (timestamp) => {
+			paintEnded = performance.now();
+			onPresent?.(timestamp);
+		};
+		feed(0);
+		await expect.poll(() => painted.length, WAIT).toBe(1);
+		// No display frame since that paint: a frame out within LATE_TICK_MS of its start waits
+		// for one (checked only when this machine was quick enough to tell).
+		feed(1);
+		await expect.poll(() => p.stats.decoded, WAIT).toBe(2);
+		if (performance.now() - paintEnded + p.stats.drawMs < LATE_TICK_MS)
+			expect(painted).toHaveLength(1);
+		tick();
+		expect(painted).toEqual(f.chunks.slice(0, 2).map((c) => c.timestamp));
+		// Still no display frame (its callback late), but longer than LATE_TICK_MS since the
+		// last paint: the next frame is painted as soon as it is out.
+		await new Promise((resolve) => setTimeout(resolve, LATE_TICK_MS + 5));
+		feed(2);
+		await expect.poll(() => painted.length, WAIT).toBe(3);
+		expect(painted[2]).toBe(f.chunks[2]!.timestamp);
 		expect(p.stats.skipped).toBe(0);
 		expect(p.stats.openFrames).toBe(0);
 	});
