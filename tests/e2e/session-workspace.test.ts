@@ -126,6 +126,11 @@ describe('the live session workspace on the mocks', () => {
 			await expect
 				.poll(async () => distance(await colourOf(STATUS_BAR_PLAIN), hex(COLORS.statusBar)), WAIT)
 				.toBeLessThan(16);
+			// View only: a click on the picture is not sent, and the page says why.
+			await page.locator('canvas.remote-screen').click();
+			await page
+				.getByText('Input is not sent: the customer has not granted remote control.')
+				.waitFor(WAIT);
 			// Control: a click on the menu button opens the instrument's menu (its pixels change).
 			await ask('control');
 			await page.getByText('In control', { exact: true }).waitFor(WAIT);
