@@ -4,9 +4,10 @@
  * one frame is drawn per display frame: the first decoded in a display frame is drawn at once (no
  * wait for the next one: bench showed ~8 ms less latency at 60 frames/s), later ones wait for the
  * next display frame and only the newest is drawn; older ones are closed unpainted and counted.
- * A display frame ends at the worker's next requestAnimationFrame callback, or LATE_TICK_MS after
- * the last paint began, whichever comes first. Every VideoFrame is closed exactly once: after
- * drawing, or when a newer one replaces it.
+ * A display frame ends at the worker's next requestAnimationFrame callback; a frame that comes
+ * out LATE_TICK_MS or more after the last paint began is drawn at once even if that callback has
+ * not come yet. Every VideoFrame is closed exactly once: after drawing, or when a newer one
+ * replaces it.
  */
 export interface VideoConfigIn {
 	codec: string;
@@ -87,6 +88,7 @@ export class VideoPipeline {
 	readonly #ctx: OffscreenCanvasRenderingContext2D;
 	readonly #requestKeyFrame: (reason: KeyFrameReason) => void;
 	readonly #schedule: Schedule;
+	readonly #lateTickMs: number;
 	#decoder: VideoDecoder | null = null;
 	#config: VideoDecoderConfig | null = null;
 	#waitingForKey = true;
@@ -124,11 +126,17 @@ export class VideoPipeline {
 	/** Called after each paint (tests and benchmarks wait on it). */
 	onPresent: ((timestamp: number) => void) | null = null;
 
+	/**
+	 * `schedule` calls back at the next display frame (the worker's requestAnimationFrame unless
+	 * given); `lateTickMs` is LATE_TICK_MS unless given (Infinity: always wait for that call).
+	 */
 	constructor(
 		canvas: OffscreenCanvas,
 		requestKeyFrame: (reason: KeyFrameReason) => void,
-		schedule?: Schedule
+		schedule?: Schedule,
+		lateTickMs = LATE_TICK_MS
 	) {
+		this.#lateTickMs = lateTickMs;
 		this.#canvas = canvas;
 		const ctx = canvas.getContext('2d', { alpha: false, desynchronized: true });
 		if (!ctx) throw new Error('no 2D context on the OffscreenCanvas');
@@ -226,7 +234,7 @@ export class VideoPipeline {
 		// display-frame ticks meanwhile). Painted this display frame: the tick after it paints the
 		// newest, unless that tick is LATE_TICK_MS late.
 		if (this.#catchingUp()) return;
-		if (this.#drewThisFrame && performance.now() - this.#paintStartedAt < LATE_TICK_MS) return;
+		if (this.#drewThisFrame && performance.now() - this.#paintStartedAt < this.#lateTickMs) return;
 		this.#present();
 	}
 

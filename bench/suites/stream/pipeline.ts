@@ -54,8 +54,9 @@ export class PipelineHarness {
 	readonly #paints: boolean;
 
 	/**
-	 * `paints` false gives VideoPipeline a scheduler that never runs: every frame is decoded and
-	 * replaced unpainted, which shows what presenting costs the decoder (a diagnostic).
+	 * `paints` false gives VideoPipeline a scheduler that never runs, and no late display frame:
+	 * every frame is decoded and replaced unpainted, which shows what presenting costs the
+	 * decoder (a diagnostic).
 	 */
 	constructor(canvas: OffscreenCanvas, paints = true) {
 		watchDecoders();
@@ -64,7 +65,8 @@ export class PipelineHarness {
 			canvas,
 			// A key frame request goes unanswered: the recording's next one is at most 30 frames on.
 			() => {},
-			paints ? undefined : () => {}
+			paints ? undefined : () => {},
+			paints ? undefined : Infinity
 		);
 		this.video.onPresent = () => {
 			this.#onPaint?.();
