@@ -122,7 +122,8 @@ class ReplayPlayer {
 		}
 		const m = opened.message;
 		if (m.type === 'video-config') this.video.configure(m);
-		else this.video.chunk({ ...m, arrivedAt: performance.now() });
+		// Decrypted for this feed alone (read again on a seek): the decoder may take its buffer.
+		else this.video.chunk({ ...m, arrivedAt: performance.now(), owned: true });
 		return true;
 	}
 

@@ -228,8 +228,9 @@ class StreamSession {
 				return;
 			case 'video-chunk':
 				if (m.screenId !== this.#screenId) return;
+				// The recorder copies the chunk as it is added; then the decoder takes its buffer.
 				this.#screen?.add(m);
-				this.video.chunk({ ...m, arrivedAt });
+				this.video.chunk({ ...m, arrivedAt, owned: true });
 				return;
 			case 'consent-grant':
 			case 'consent-deny':

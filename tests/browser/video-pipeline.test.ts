@@ -93,6 +93,32 @@ describe('VideoPipeline', () => {
 		expect(p.stats.openFrames).toBe(0);
 	});
 
+	it('takes an owned chunk’s buffer into the decoder uncopied, and copies any other', async () => {
+		const f = await recording();
+		const { p, painted, tick } = pipelineFor(f);
+		/** Chunk i's bytes after a 14-byte prefix in a buffer of their own, as a record opens. */
+		const opened = (i: number) => {
+			const d = f.chunks[i]!.data;
+			const view = new Uint8Array(new ArrayBuffer(14 + d.length), 14);
+			view.set(d);
+			return view;
+		};
+		const first = opened(0);
+		p.chunk({ ...f.chunks[0]!, data: first, arrivedAt: performance.now(), owned: true });
+		expect(first.buffer.byteLength).toBe(0); // moved into the decoder: detached here
+		await expect.poll(() => painted.length, WAIT).toBe(1);
+		tick();
+		const second = opened(1);
+		p.chunk({ ...f.chunks[1]!, data: second, arrivedAt: performance.now() });
+		expect(second.buffer.byteLength).toBe(14 + f.chunks[1]!.data.length); // copied, left whole
+		await expect.poll(() => painted.length, WAIT).toBe(2);
+		expect(painted).toEqual(f.chunks.slice(0, 2).map((c) => c.timestamp));
+		expect(p.stats.bytes).toBe(f.chunks[0]!.data.length + f.chunks[1]!.data.length);
+		// What was painted is the recording's picture, not an empty frame.
+		const px = p.pixels(0, 0, f.width, 8);
+		expect(Math.max(...px.filter((_, i) => i % 4 !== 3))).toBeGreaterThan(16);
+	});
+
 	it('paints a late burst once caught up: only its newest frame, the others closed unpainted', async () => {
 		const f = await recording();
 		const { p, painted, feed, tick } = pipelineFor(f);

@@ -27,7 +27,15 @@ export interface ChunkIn {
 	data: Uint8Array;
 	/** performance.now() when its record arrived, for arrival-to-paint latency. */
 	arrivedAt: number;
+	/**
+	 * The caller hands over `data`'s whole buffer (a record decrypted for this chunk alone): it
+	 * moves into the decoder uncopied and is detached afterwards. Otherwise the data is copied.
+	 */
+	owned?: boolean;
 }
+
+/** EncodedVideoChunkInit with `transfer` (WebCodecs; not yet in TypeScript's DOM types). */
+type ChunkInit = EncodedVideoChunkInit & { transfer?: ArrayBuffer[] };
 
 export type KeyFrameReason = 'start' | 'decoder-error' | 'gap' | 'dropped' | 'resize';
 
@@ -187,14 +195,16 @@ export class VideoPipeline {
 		this.#waitingForKey = false;
 		this.#arrivals.set(c.timestamp, c.arrivedAt);
 		this.#decodeStart.set(c.timestamp, performance.now());
-		this.#decoder.decode(
-			new EncodedVideoChunk({
-				type: c.key ? 'key' : 'delta',
-				timestamp: c.timestamp,
-				duration: c.duration,
-				data: c.data
-			})
-		);
+		const init: ChunkInit = {
+			type: c.key ? 'key' : 'delta',
+			timestamp: c.timestamp,
+			duration: c.duration,
+			data: c.data
+		};
+		// Transferred, the chunk costs 2-3 µs whatever its size; copied, 6 µs at 8 kB and 89 µs at
+		// 200 kB (Chromium 156). A browser that does not know `transfer` copies.
+		if (c.owned && c.data.buffer instanceof ArrayBuffer) init.transfer = [c.data.buffer];
+		this.#decoder.decode(new EncodedVideoChunk(init));
 	}
 
 	#reset() {

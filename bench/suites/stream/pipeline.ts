@@ -74,11 +74,14 @@ export class PipelineHarness {
 		};
 	}
 
-	/** As the stream worker's #onMessage handles the two video messages. */
-	#onMessage(m: AppMessage, arrivedAt: number) {
+	/**
+	 * As the stream worker's #onMessage handles the two video messages; `owned` for a record just
+	 * opened (its own buffer), not for the plain diagnostics' messages.
+	 */
+	#onMessage(m: AppMessage, arrivedAt: number, owned = false) {
 		if (m.type === 'video-config') this.video.configure(m);
 		else if (m.type === 'video-chunk') {
-			this.video.chunk({ ...m, arrivedAt });
+			this.video.chunk({ ...m, arrivedAt, owned });
 			// A dropped chunk has no output or paint to follow it: look now.
 			this.#wake?.();
 		} else throw new Error(`unexpected ${m.type}`);
@@ -181,11 +184,16 @@ export class PipelineHarness {
 	async flatOut(clip: Clip, feed: Feed = 'one') {
 		const d = this.#decoder!;
 		const n = clip.messages.length;
-		const deliver = (i: number, then: (m: AppMessage, at: number) => void): Promise<void> => {
+		// Each message arrives in a buffer of its own, except the plain feed's (the clip's own).
+		const deliver = (
+			i: number,
+			then: (m: AppMessage, at: number, owned: boolean) => void
+		): Promise<void> => {
 			if (feed === 'plain')
-				return Promise.resolve().then(() => then(clip.messages[i]!, performance.now()));
-			if (feed === 'plain-socket') return this.#plainDeliver(clip.messages[i]!, then);
-			return this.#wire.deliver(clip.records[i]!, then);
+				return Promise.resolve().then(() => then(clip.messages[i]!, performance.now(), false));
+			if (feed === 'plain-socket')
+				return this.#plainDeliver(clip.messages[i]!, (m, at) => then(m, at, true));
+			return this.#wire.deliver(clip.records[i]!, (m, at) => then(m, at, true));
 		};
 		const before = this.#counts();
 		let next = 0;
@@ -194,9 +202,9 @@ export class PipelineHarness {
 			while (next < n && opening + d.decodeQueueSize < FLOW_WINDOW) {
 				opening++;
 				// A failure to open is seen by #until (Wire.check).
-				void deliver(next++, (m, at) => {
+				void deliver(next++, (m, at, owned) => {
 					opening--;
-					this.#onMessage(m, at);
+					this.#onMessage(m, at, owned);
 					pump();
 				});
 			}
@@ -240,7 +248,7 @@ export class PipelineHarness {
 			const start = performance.now() + 20;
 			for (const [i, r] of clip.records.entries()) {
 				await sleepUntil(arrivalAt(start, i, n, fps));
-				void this.#wire.deliver(r, (m, at) => this.#onMessage(m, at));
+				void this.#wire.deliver(r, (m, at) => this.#onMessage(m, at, true));
 			}
 			await this.#until(() => this.#drained(before, n), 'paced pipeline', 30_000);
 		} finally {
