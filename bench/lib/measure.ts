@@ -25,18 +25,27 @@ export interface TimeOptions {
 
 export type BatchOptions = Omit<TimeOptions, 'minMs' | 'minOps'>;
 
-/** One batch, prepared untimed (then `beforeTiming`); returns its timed milliseconds. */
-async function timeBatch(o: BatchOptions, beforeTiming?: () => void): Promise<number> {
-	await o.prepare?.(o.batch);
-	beforeTiming?.();
-	const start = performance.now();
+/** Runs operations `from` to `to` - 1, one at a time or all at once (`pipelined`). */
+async function runOps(o: BatchOptions, from: number, to: number) {
 	if (o.pipelined) {
 		const running: Promise<unknown>[] = [];
-		for (let i = 0; i < o.batch; i++) running.push(o.op(i));
+		for (let i = from; i < to; i++) running.push(o.op(i));
 		await Promise.all(running);
 	} else {
-		for (let i = 0; i < o.batch; i++) await o.op(i);
+		for (let i = from; i < to; i++) await o.op(i);
 	}
+}
+
+/**
+ * One batch, prepared untimed; then `warm` operations of the same kind, untimed, and
+ * `beforeTiming`; returns the batch's timed milliseconds.
+ */
+async function timeBatch(o: BatchOptions, beforeTiming?: () => void, warm = 0): Promise<number> {
+	await o.prepare?.(warm + o.batch);
+	await runOps(o, 0, warm);
+	beforeTiming?.();
+	const start = performance.now();
+	await runOps(o, warm, warm + o.batch);
 	return performance.now() - start;
 }
 
@@ -58,25 +67,48 @@ export function collectGarbage(): boolean {
 }
 
 /**
- * Batches of several operations interleaved: `reps` times, one batch of each (the order rotating),
- * each prepared untimed and started on a freshly collected heap. Side by side at this grain, slow
- * drift of the machine and garbage collection left by one side's inputs fall on neither side:
- * two identical operations come out within ±2 % at 64 KiB, where 100 ms slots differed by ±10 %.
+ * Batches of several operations interleaved: `reps` times, one batch of each, each prepared
+ * untimed, led in by a quarter batch of the same operation (untimed) and timed from a freshly
+ * collected heap. Side by side at this grain, slow drift of the machine and garbage collection
+ * left by one side's inputs fall on neither side. The order follows a balanced Latin square
+ * (`balancedOrders`; rep `firstRep + rep` takes its row), so every kind runs in every slot.
+ *
+ * Why: what ran just before a batch changed its time, collection or not. With the order rotating
+ * (0 1 2, 1 2 0, …) each kind came after the same kind almost every time, and that alone moved the
+ * channel's `open` at 64 KiB in a burst by 3-4 points. The balanced order puts every kind after
+ * every other equally often; the lead-in makes each batch follow its own kind, as in a stream. Of
+ * the lead-ins tried (none, a quarter batch, a whole batch; three runs each, bench/README.md) a
+ * quarter gave the most repeatable figures.
  */
 export async function interleaveOps(
 	plans: readonly BatchOptions[],
-	reps: number
+	reps: number,
+	firstRep = 0
 ): Promise<Sample[]> {
 	const ms = plans.map(() => 0);
 	const ops = plans.map(() => 0);
+	const orders = balancedOrders(plans.length);
 	for (let rep = 0; rep < reps; rep++) {
-		for (let k = 0; k < plans.length; k++) {
-			const i = (k + rep) % plans.length;
-			ms[i]! += await timeBatch(plans[i]!, collectGarbage);
-			ops[i]! += plans[i]!.batch;
+		for (const i of orders[(firstRep + rep) % orders.length]!) {
+			const plan = plans[i]!;
+			ms[i]! += await timeBatch(plan, collectGarbage, Math.max(1, plan.batch >> 2));
+			ops[i]! += plan.batch;
 		}
 	}
 	return plans.map((_, i) => ({ perOpMs: ms[i]! / ops[i]!, ops: ops[i]! }));
+}
+
+/**
+ * A Williams design for `n` kinds: rows in which each kind takes each position, and follows each
+ * other kind, equally often (n rows for even n, 2n for odd n).
+ */
+export function balancedOrders(n: number): number[][] {
+	const first: number[] = [];
+	for (let j = 0; first.length < n; j++) {
+		first.push(j % 2 === 0 ? j / 2 : n - (j + 1) / 2);
+	}
+	const rows = first.map((_, r) => first.map((k) => (k + r) % n));
+	return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
 }
 
 export function median(values: readonly number[]): number {

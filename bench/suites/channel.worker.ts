@@ -242,7 +242,8 @@ async function measureSize(
 		for (const group of groups) {
 			const samples = await interleaveOps(
 				group.map((kind) => all[kind]),
-				reps
+				reps,
+				round * reps
 			);
 			group.forEach((kind, i) => out[kind].push(samples[i]!));
 		}
