@@ -13,20 +13,27 @@ import { startStreamWorker } from './page';
 
 /**
  * Runs `work` while another thread of the page's process spins (spin.worker.ts): a diagnostic of
- * how much the decoder depends on having the machine's other cores to itself.
+ * how much the decoder depends on having the machine's other cores to itself. The thread is told
+ * to stop through shared memory, and the next run starts only once it has.
  */
 async function besideBusyThread<T>(work: () => Promise<T>): Promise<T> {
 	const spinner = new Worker(new URL('./spin.worker.ts', import.meta.url), { type: 'module' });
-	try {
-		await new Promise<void>((resolve, reject) => {
+	const stop = new Int32Array(new SharedArrayBuffer(4));
+	const next = () =>
+		new Promise<void>((resolve, reject) => {
 			spinner.onmessage = () => resolve();
-			spinner.onerror = () => reject(new Error('the busy thread did not start'));
+			spinner.onerror = () => reject(new Error('the busy thread failed'));
 		});
+	try {
+		const started = next();
+		spinner.postMessage(stop);
+		await started;
 		return await work();
 	} finally {
+		const stopped = next();
+		Atomics.store(stop, 0, 1);
+		await stopped;
 		spinner.terminate();
-		// terminate() only asks: give the thread time to stop before the next run starts.
-		await new Promise((resolve) => setTimeout(resolve, 100));
 	}
 }
 
