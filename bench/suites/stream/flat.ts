@@ -24,15 +24,19 @@ async function besideBusyThread<T>(work: () => Promise<T>): Promise<T> {
 			spinner.onmessage = () => resolve();
 			spinner.onerror = () => reject(new Error('the busy thread failed'));
 		});
+	let spinning = false;
 	try {
 		const started = next();
 		spinner.postMessage(stop);
 		await started;
+		spinning = true;
 		return await work();
 	} finally {
-		const stopped = next();
-		Atomics.store(stop, 0, 1);
-		await stopped;
+		if (spinning) {
+			const stopped = next();
+			Atomics.store(stop, 0, 1);
+			await stopped;
+		}
 		spinner.terminate();
 	}
 }
