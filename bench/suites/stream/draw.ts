@@ -3,9 +3,11 @@
  * pixels are on the canvas, so their costs compare: 2D drawImage (VideoPipeline's way) plus a
  * one-pixel readback that flushes the recorded draw; createImageBitmap + transferFromImageBitmap
  * (the bitmap is the canvas's content once transferred); WebGL texImage2D + a full-canvas
- * triangle plus a one-pixel readPixels, which waits for the GPU process.
+ * triangle plus a one-pixel readPixels, which waits for the GPU process. And the 2D way onto a
+ * canvas half the frame's size each way, as a canvas whose backing store were sized to a fitted
+ * picture would draw it.
  */
-export type DrawMethod = '2d' | 'bitmap' | 'webgl';
+export type DrawMethod = '2d' | '2d-half' | 'bitmap' | 'webgl';
 
 export interface Drawer {
 	readonly method: DrawMethod;
@@ -13,14 +15,18 @@ export interface Drawer {
 }
 
 export function drawers(width: number, height: number): Drawer[] {
-	const out: Drawer[] = [canvas2d(width, height), bitmapRenderer(width, height)];
+	const out: Drawer[] = [
+		canvas2d(width, height),
+		canvas2d(width / 2, height / 2, '2d-half'),
+		bitmapRenderer(width, height)
+	];
 	const gl = webgl(width, height);
 	if (gl) out.push(gl);
 	else console.warn('[stream bench] no WebGL on an OffscreenCanvas here: draw.webgl not measured');
 	return out;
 }
 
-function canvas2d(width: number, height: number): Drawer {
+function canvas2d(width: number, height: number, method: '2d' | '2d-half' = '2d'): Drawer {
 	// The context options VideoPipeline asks for.
 	const ctx = new OffscreenCanvas(width, height).getContext('2d', {
 		alpha: false,
@@ -28,7 +34,7 @@ function canvas2d(width: number, height: number): Drawer {
 	});
 	if (!ctx) throw new Error('no 2D context');
 	return {
-		method: '2d',
+		method,
 		draw(frame) {
 			ctx.drawImage(frame, 0, 0, width, height);
 			ctx.getImageData(0, 0, 1, 1);
