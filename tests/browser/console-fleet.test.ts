@@ -89,4 +89,29 @@ describe('the fleet', () => {
 			expect(option.textContent).toContain('Online');
 		}
 	});
+
+	it('on a phone-sized screen, keeps every instrument’s name readable beside its state', async () => {
+		rig = await startRig();
+		await signInNewBrowser(rig);
+		await expect.element(count()).toHaveTextContent('10 of 10 instruments');
+		await page.viewport(390, 844);
+		try {
+			await page.getByLabelText('Status').selectOptions('Offline only');
+			await expect.element(count()).toHaveTextContent(/^[1-9] of 10 instruments$/);
+			const rows = [...document.querySelectorAll('[role=option]')];
+			expect(rows.length).toBeGreaterThan(0);
+			for (const row of rows) {
+				// "Offline · last seen 3 hours ago" wraps under the state, not over the name.
+				expect(row.textContent).toMatch(/last seen|never seen/);
+				const name = row.querySelector('.name')!.getBoundingClientRect();
+				const state = row.querySelector('.status')!.getBoundingClientRect();
+				expect(name.width).toBeGreaterThanOrEqual(128);
+				expect(state.left).toBeGreaterThanOrEqual(name.right);
+				expect(state.bottom).toBeLessThanOrEqual(row.getBoundingClientRect().bottom);
+			}
+			await shot('fleet-phone-offline');
+		} finally {
+			await page.viewport(1280, 860);
+		}
+	});
 });
