@@ -62,3 +62,26 @@ export function useBrowser(options: { locale?: string } = {}): E2e {
 	});
 	return e2e;
 }
+
+/**
+ * The page at a 320 px wide phone screen: what makes it scroll sideways, if anything (the dev
+ * panel left out). The viewport is put back afterwards.
+ */
+export async function sidewaysOnAPhone(page: Page, screen: string): Promise<string[]> {
+	const size = page.viewportSize()!;
+	await page.setViewportSize({ width: 320, height: size.height });
+	try {
+		const wide = await page.evaluate(() => {
+			const root = document.documentElement;
+			if (root.scrollWidth <= root.clientWidth) return [];
+			return [...document.querySelectorAll('body *')]
+				.filter((e) => !e.closest('[data-dev-panel]'))
+				.filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1)
+				.map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`)
+				.slice(-3);
+		});
+		return wide.length > 0 ? [`${screen}, 320 px wide: scrolls sideways (${wide.join(', ')})`] : [];
+	} finally {
+		await page.setViewportSize(size);
+	}
+}

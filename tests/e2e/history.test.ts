@@ -4,7 +4,7 @@
  * code is loaded and the data is this device's IndexedDB; reloading offline is the PWA's part).
  */
 import { describe, expect, it } from 'vitest';
-import { useBrowser } from './browser';
+import { sidewaysOnAPhone, useBrowser } from './browser';
 
 /**
  * Writes two sessions with real hash chains straight into the app's database (schema v4: a
@@ -115,12 +115,14 @@ describe('session history in the production build', () => {
 		await page.getByLabel('Search').fill('lyon');
 		await page.getByTestId('history-count').getByText('1 session').waitFor();
 		await e2e.shot('history-list');
+		expect(await sidewaysOnAPhone(page, 'history list')).toEqual([]);
 		await page.getByRole('listbox').focus();
 		await page.keyboard.press('Enter');
 		await page.getByRole('heading', { name: 'Session on CX5-17-0040' }).waitFor();
 		expect(page.url()).toBe(`${e2e.url}/history/${ids[0]}`);
 		await page.getByRole('button', { name: 'Verify' }).click();
 		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
+		expect(await sidewaysOnAPhone(page, 'history session')).toEqual([]);
 
 		// No network from here on, once the service worker (which keeps the app's scripts,
 		// workers included) controls the page, and once the browser's check for a newer service
