@@ -315,6 +315,7 @@ export class AgentConnection {
 
 	#drop(capability: Capability) {
 		this.grants.delete(capability);
+		if (capability === 'control') this.#releaseHeld();
 		if (capability === 'view') {
 			for (const id of this.#streaming) this.#ctx.screen.stop(id);
 			this.#streaming.clear();
@@ -402,6 +403,40 @@ export class AgentConnection {
 			}
 		}
 		this.#ctx.screen.input(m);
+		this.#hold(m);
+	}
+
+	/** What the console holds down on the instrument: buttons (where), and keys. */
+	#held = { screenId: 0, x: 0, y: 0, buttons: 0, keys: new Set<string>() };
+
+	#hold(m: Msg<'pointer' | 'wheel' | 'key' | 'secure-attention'>) {
+		const held = this.#held;
+		if (m.type === 'pointer')
+			Object.assign(held, { screenId: m.screenId, x: m.x, y: m.y, buttons: m.buttons });
+		else if (m.type === 'key' && m.down) held.keys.add(m.code);
+		else if (m.type === 'key') held.keys.delete(m.code);
+	}
+
+	/**
+	 * Control ended (revoked, given back, or the connection gone): whatever the console still held
+	 * down is let go here, so no button or key stays pressed on the instrument (docs/protocol.md,
+	 * "Input").
+	 */
+	#releaseHeld() {
+		const held = this.#held;
+		const released: string[] = [];
+		if (held.buttons !== 0) {
+			const { screenId, x, y } = held;
+			this.#ctx.screen.input({ type: 'pointer', screenId, x, y, buttons: 0, action: 'up' });
+			released.push(`buttons ${held.buttons}`);
+			held.buttons = 0;
+		}
+		for (const code of held.keys) {
+			this.#ctx.screen.input({ type: 'key', code, down: false, modifiers: 0, text: '' });
+			released.push(code);
+		}
+		held.keys.clear();
+		if (released.length > 0) this.#ctx.log({ type: 'input-released', detail: released.join(', ') });
 	}
 
 	/** Seals and sends one message; ordering follows call order. */
@@ -450,6 +485,7 @@ export class AgentConnection {
 		if (this.ended) return;
 		this.ended = true;
 		this.endedAt = this.#ctx.now();
+		this.#releaseHeld();
 		for (const id of this.#streaming) this.#ctx.screen.stop(id);
 		this.#streaming.clear();
 		for (const t of this.#revokeTimers) clearTimeout(t);

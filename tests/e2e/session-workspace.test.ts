@@ -353,6 +353,10 @@ describe('the live session workspace on the mocks', () => {
 			await expect(consent('control').textContent()).resolves.toMatch(/Revoked by the customer/);
 			await shot('workspace-5-revoked-mid-drag');
 			await devAgent(OTHER.id);
+			// The button held when control was taken back was let go on the instrument.
+			await expect
+				.poll(() => devPanel().locator('ol.log').textContent(), WAIT)
+				.toContain('input-released buttons 1');
 			await devPanel()
 				.locator('label', { hasText: 'Scenario' })
 				.locator('select')

@@ -465,6 +465,57 @@ describe('the agent’s guard and hostile scenarios', () => {
 		expect(await s.consent('view')).toMatchObject({ type: 'consent-deny', reason: 'customer' });
 	});
 
+	it('lets go of what the console held down when control ends: revoked, given back, or link lost', async () => {
+		const s = await connected();
+		const released = () => s.agent.logEntries.filter((e) => e.type === 'input-released');
+		await s.consent('control');
+		await s.send({ type: 'pointer', screenId: 0, x: 30, y: 40, buttons: 1, action: 'down' });
+		await s.send({ type: 'key', code: 'ShiftLeft', down: true, modifiers: 1, text: '' });
+		await s.send({ type: 'key', code: 'KeyA', down: true, modifiers: 1, text: 'A' });
+		await s.send({ type: 'key', code: 'KeyA', down: false, modifiers: 1, text: '' });
+		await expect.poll(() => s.screen.inputs.length).toBe(4);
+		await s.agentSide()!.revoke('control');
+		// The customer took control mid-press: the button and Shift are let go on the instrument.
+		expect(s.screen.inputs.slice(4)).toEqual([
+			{ type: 'pointer', screenId: 0, x: 30, y: 40, buttons: 0, action: 'up' },
+			{ type: 'key', code: 'ShiftLeft', down: false, modifiers: 0, text: '' }
+		]);
+		expect(released().map((e) => e.detail)).toEqual(['buttons 1, ShiftLeft']);
+
+		// Granted again, pressed and let go by the console itself: nothing left to let go.
+		await s.consent('control');
+		await s.send({ type: 'pointer', screenId: 0, x: 5, y: 6, buttons: 2, action: 'down' });
+		await s.send({ type: 'pointer', screenId: 0, x: 7, y: 8, buttons: 0, action: 'up' });
+		await s.send({ type: 'key', code: 'ControlLeft', down: true, modifiers: 2, text: '' });
+		await expect.poll(() => s.screen.inputs.length).toBe(9);
+		// Given back by the console with Control still down: let go.
+		await s.send({ type: 'consent-release', capability: 'control' });
+		await expect.poll(() => s.screen.inputs.length).toBe(10);
+		expect(s.screen.inputs[9]).toEqual({
+			type: 'key',
+			code: 'ControlLeft',
+			down: false,
+			modifiers: 0,
+			text: ''
+		});
+
+		// Pressed when the link is lost: let go as the connection ends.
+		await s.consent('control');
+		await s.send({ type: 'pointer', screenId: 0, x: 100, y: 200, buttons: 1, action: 'down' });
+		await expect.poll(() => s.screen.inputs.length).toBe(11);
+		s.agentSide()!.drop();
+		await expect.poll(() => s.screen.inputs.length).toBe(12);
+		expect(s.screen.inputs[11]).toEqual({
+			type: 'pointer',
+			screenId: 0,
+			x: 100,
+			y: 200,
+			buttons: 0,
+			action: 'up'
+		});
+		expect(released()).toHaveLength(3);
+	});
+
 	it('revoke-control-mid-drag: the customer takes control back during a drag, input stops', async () => {
 		const s = await connected();
 		await s.consent('control');
