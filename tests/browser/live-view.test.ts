@@ -76,3 +76,89 @@ describe('LiveView', () => {
 		expect(ended.alert()).toBe('');
 	});
 });
+
+/** A session in control of a 1920×1080 screen, recording every pointer and key event sent. */
+function controlledView() {
+	const sent: string[] = [];
+	const canvas = document.createElement('canvas');
+	canvas.tabIndex = 0;
+	const session = {
+		canvas,
+		video: { screenId: 0, codec: 'vp9', width: 1920, height: 1080 },
+		inControl: true,
+		closed: null,
+		info: null,
+		stats: null,
+		consent: {},
+		async pointer(x: number, y: number, buttons: number, action: string) {
+			sent.push(`${action} ${x},${y} ${buttons}`);
+			return { ok: true };
+		},
+		async key(code: string, down: boolean, modifiers: number, text: string) {
+			sent.push(`key ${code} ${down ? 'down' : 'up'} ${modifiers} ${JSON.stringify(text)}`);
+			return { ok: true };
+		}
+	} as unknown as LiveSession;
+	const target = document.body.appendChild(document.createElement('div'));
+	const elsewhere = target.appendChild(document.createElement('button'));
+	const view = mount(LiveView, { target, props: { session } });
+	flushSync();
+	cleanup = () => {
+		unmount(view);
+		target.remove();
+	};
+	const r = canvas.getBoundingClientRect();
+	/** A pointer event at a fraction of the picture's width and height (the canvas is 16:9 here). */
+	const pointer = (type: string, fx: number, fy: number, buttons: number) =>
+		canvas.dispatchEvent(
+			new PointerEvent(type, {
+				clientX: r.left + r.width * fx,
+				clientY: r.top + r.height * fy,
+				buttons,
+				bubbles: true
+			})
+		);
+	const key = (type: 'keydown' | 'keyup', code: string, key: string, shiftKey = false) =>
+		canvas.dispatchEvent(new KeyboardEvent(type, { code, key, shiftKey, bubbles: true }));
+	return { sent, canvas, pointer, key, elsewhere };
+}
+
+describe('LiveView in control: nothing stays pressed on the instrument', () => {
+	it('sends the up of a press let go outside the picture, at the picture’s edge', async () => {
+		const v = controlledView();
+		expect(v.canvas.width / v.canvas.height).toBeCloseTo(2, 0); // 300×150: letterboxed 16:9
+		v.pointer('pointerdown', 0.5, 0.5, 1);
+		v.pointer('pointerup', 1.4, 0.5, 0); // past the right edge
+		await expect.poll(() => v.sent).toEqual(['down 960,540 1', 'up 1919,540 0']);
+		// Without a press, a release outside the picture is nothing to send.
+		v.pointer('pointerup', 1.4, 0.5, 0);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(v.sent).toHaveLength(2);
+	});
+
+	it('lets go when the browser cancels the pointer, and sends a coalesced move before a press', async () => {
+		const v = controlledView();
+		v.pointer('pointermove', 0.25, 0.5, 0);
+		v.pointer('pointerdown', 0.5, 0.5, 1);
+		v.pointer('pointercancel', 0.5, 0.5, 0);
+		// A quarter of the 2:1 canvas is x 420 of the letterboxed 16:9 picture.
+		await expect.poll(() => v.sent).toEqual(['move 420,540 0', 'down 960,540 1', 'up 960,540 0']);
+	});
+
+	it('sends the up of every key still down when the canvas loses focus', async () => {
+		const v = controlledView();
+		v.canvas.focus();
+		v.key('keydown', 'ShiftLeft', 'Shift', true);
+		v.key('keydown', 'KeyA', 'A', true);
+		v.key('keyup', 'KeyA', 'A', true);
+		v.elsewhere.focus();
+		await expect
+			.poll(() => v.sent)
+			.toEqual([
+				'key ShiftLeft down 1 ""',
+				'key KeyA down 1 "A"',
+				'key KeyA up 1 ""',
+				'key ShiftLeft up 0 ""'
+			]);
+	});
+});

@@ -36,6 +36,24 @@ export function toRemote(
 	return { x: Math.floor(fx * remoteWidth), y: Math.floor(fy * remoteHeight) };
 }
 
+/**
+ * Remote coordinates of a client point, clamped to the screen's edges: where a button held down
+ * on the picture is let go outside it (a drag to the edge), the remote screen still gets its `up`.
+ */
+export function toRemoteClamped(
+	picture: Box,
+	remoteWidth: number,
+	remoteHeight: number,
+	clientX: number,
+	clientY: number
+): { x: number; y: number } {
+	const clamp = (v: number, max: number) => Math.min(max - 1, Math.max(0, Math.floor(v)));
+	return {
+		x: clamp(((clientX - picture.left) / picture.width) * remoteWidth, remoteWidth),
+		y: clamp(((clientY - picture.top) / picture.height) * remoteHeight, remoteHeight)
+	};
+}
+
 /** Bit 0 Shift, 1 Control, 2 Alt, 3 Meta (docs/protocol.md, "Input"). */
 export function modifiers(e: {
 	shiftKey: boolean;
