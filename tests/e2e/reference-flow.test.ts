@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useBrowser } from './browser';
+import { sidewaysOnAPhone, useBrowser } from './browser';
 import { comparePixels, signInWithNewDevice, useReferenceServer } from './reference';
 
 const INSTRUMENT = 'ins-3317';
@@ -217,6 +217,8 @@ describe('the production build on the reference server (no MSW)', () => {
 				)
 				.toBeGreaterThan(10);
 			await e2e.shot('reference-4-offline-replay');
+			// The replay fits a phone's screen too.
+			expect(await sidewaysOnAPhone(page, 'history replay')).toEqual([]);
 			expect(e2e.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED'))).toEqual([]);
 		}
 	);
