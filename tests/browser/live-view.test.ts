@@ -16,87 +16,33 @@ afterEach(() => {
 	cleanup = null;
 });
 
-/** A session showing a 1920×1080 screen whose worker answers every pointer event with `answer`. */
-function viewOf(answer: Answer, closed: { code: string } | null = null) {
-	const sent: string[] = [];
-	const canvas = document.createElement('canvas');
-	const session = {
-		canvas,
-		video: { screenId: 0, codec: 'vp9', width: 1920, height: 1080 },
-		inControl: false,
-		closed,
-		info: null,
-		stats: null,
-		consent: {},
-		async pointer(_x: number, _y: number, _buttons: number, action: string) {
-			sent.push(action);
-			return answer;
-		}
-	} as unknown as LiveSession;
-	const target = document.body.appendChild(document.createElement('div'));
-	const view = mount(LiveView, { target, props: { session } });
-	flushSync();
-	cleanup = () => {
-		unmount(view);
-		target.remove();
-	};
-	const press = () => {
-		const r = canvas.getBoundingClientRect();
-		const at = { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true };
-		canvas.dispatchEvent(new PointerEvent('pointerdown', at));
-	};
-	const alert = () => target.querySelector('[role="alert"]')?.textContent ?? '';
-	const mode = () => target.querySelector('.toolbar [role="status"]')?.textContent?.trim();
-	return { sent, press, alert, mode };
-}
-
-describe('LiveView', () => {
-	it('says why input was not sent: no control, or no connection', async () => {
-		const refused = viewOf({ ok: false, code: 'no-control' });
-		refused.press();
-		await expect
-			.poll(refused.alert)
-			.toBe('Input is not sent: the customer has not granted remote control.');
-		cleanup?.();
-		const down = viewOf({ ok: false, code: 'closed' });
-		down.press();
-		await expect
-			.poll(down.alert)
-			.toBe('Input is not sent: the connection to the instrument is down.');
-		expect(down.sent).toEqual(['down']);
-		expect(down.mode()).toBe('View only');
-	});
-
-	it('sends nothing once the session has ended, and says it has', async () => {
-		const ended = viewOf({ ok: false, code: 'closed' }, { code: 'ended' });
-		expect(ended.mode()).toBe('Ended');
-		ended.press();
-		await new Promise((resolve) => setTimeout(resolve, 50));
-		expect(ended.sent).toEqual([]);
-		expect(ended.alert()).toBe('');
-	});
-});
-
-/** A session in control of a 1920×1080 screen, recording every pointer and key event sent. */
-function controlledView() {
+/**
+ * A session showing a 1920×1080 screen on a 300×150 canvas (the picture letterboxed), its worker
+ * answering every pointer and key event with `answer`; each event sent is recorded as text.
+ */
+function viewOf({
+	answer = { ok: true },
+	closed = null,
+	inControl = false
+}: { answer?: Answer; closed?: { code: string } | null; inControl?: boolean } = {}) {
 	const sent: string[] = [];
 	const canvas = document.createElement('canvas');
 	canvas.tabIndex = 0;
 	const session = {
 		canvas,
 		video: { screenId: 0, codec: 'vp9', width: 1920, height: 1080 },
-		inControl: true,
-		closed: null,
+		inControl,
+		closed,
 		info: null,
 		stats: null,
 		consent: {},
 		async pointer(x: number, y: number, buttons: number, action: string) {
 			sent.push(`${action} ${x},${y} ${buttons}`);
-			return { ok: true };
+			return answer;
 		},
 		async key(code: string, down: boolean, modifiers: number, text: string) {
 			sent.push(`key ${code} ${down ? 'down' : 'up'} ${modifiers} ${JSON.stringify(text)}`);
-			return { ok: true };
+			return answer;
 		}
 	} as unknown as LiveSession;
 	const target = document.body.appendChild(document.createElement('div'));
@@ -107,9 +53,9 @@ function controlledView() {
 		unmount(view);
 		target.remove();
 	};
-	const r = canvas.getBoundingClientRect();
-	/** A pointer event at a fraction of the picture's width and height (the canvas is 16:9 here). */
-	const pointer = (type: string, fx: number, fy: number, buttons: number) =>
+	/** A pointer event at a fraction of the canvas's width and height. */
+	const pointer = (type: string, fx: number, fy: number, buttons: number) => {
+		const r = canvas.getBoundingClientRect();
 		canvas.dispatchEvent(
 			new PointerEvent(type, {
 				clientX: r.left + r.width * fx,
@@ -118,14 +64,45 @@ function controlledView() {
 				bubbles: true
 			})
 		);
+	};
 	const key = (type: 'keydown' | 'keyup', code: string, key: string, shiftKey = false) =>
 		canvas.dispatchEvent(new KeyboardEvent(type, { code, key, shiftKey, bubbles: true }));
-	return { sent, canvas, pointer, key, elsewhere };
+	const press = () => pointer('pointerdown', 0.5, 0.5, 0);
+	const alert = () => target.querySelector('[role="alert"]')?.textContent ?? '';
+	const mode = () => target.querySelector('.toolbar [role="status"]')?.textContent?.trim();
+	return { sent, canvas, pointer, key, press, elsewhere, alert, mode };
 }
+
+describe('LiveView', () => {
+	it('says why input was not sent: no control, or no connection', async () => {
+		const refused = viewOf({ answer: { ok: false, code: 'no-control' } });
+		refused.press();
+		await expect
+			.poll(refused.alert)
+			.toBe('Input is not sent: the customer has not granted remote control.');
+		cleanup?.();
+		const down = viewOf({ answer: { ok: false, code: 'closed' } });
+		down.press();
+		await expect
+			.poll(down.alert)
+			.toBe('Input is not sent: the connection to the instrument is down.');
+		expect(down.sent).toEqual(['down 960,540 0']);
+		expect(down.mode()).toBe('View only');
+	});
+
+	it('sends nothing once the session has ended, and says it has', async () => {
+		const ended = viewOf({ answer: { ok: false, code: 'closed' }, closed: { code: 'ended' } });
+		expect(ended.mode()).toBe('Ended');
+		ended.press();
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(ended.sent).toEqual([]);
+		expect(ended.alert()).toBe('');
+	});
+});
 
 describe('LiveView in control: nothing stays pressed on the instrument', () => {
 	it('sends the up of a press let go outside the picture, at the picture’s edge', async () => {
-		const v = controlledView();
+		const v = viewOf({ inControl: true });
 		expect(v.canvas.width / v.canvas.height).toBeCloseTo(2, 0); // 300×150: letterboxed 16:9
 		v.pointer('pointerdown', 0.5, 0.5, 1);
 		v.pointer('pointerup', 1.4, 0.5, 0); // past the right edge
@@ -137,7 +114,7 @@ describe('LiveView in control: nothing stays pressed on the instrument', () => {
 	});
 
 	it('lets go when the browser cancels the pointer, and sends a coalesced move before a press', async () => {
-		const v = controlledView();
+		const v = viewOf({ inControl: true });
 		v.pointer('pointermove', 0.25, 0.5, 0);
 		v.pointer('pointerdown', 0.5, 0.5, 1);
 		v.pointer('pointercancel', 0.5, 0.5, 0);
@@ -146,7 +123,7 @@ describe('LiveView in control: nothing stays pressed on the instrument', () => {
 	});
 
 	it('sends the up of every key still down when the canvas loses focus', async () => {
-		const v = controlledView();
+		const v = viewOf({ inControl: true });
 		v.canvas.focus();
 		v.key('keydown', 'ShiftLeft', 'Shift', true);
 		v.key('keydown', 'KeyA', 'A', true);

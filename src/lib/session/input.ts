@@ -33,7 +33,7 @@ export function toRemote(
 	const fx = (clientX - picture.left) / picture.width;
 	const fy = (clientY - picture.top) / picture.height;
 	if (fx < 0 || fy < 0 || fx >= 1 || fy >= 1) return null;
-	return { x: Math.floor(fx * remoteWidth), y: Math.floor(fy * remoteHeight) };
+	return toRemoteClamped(picture, remoteWidth, remoteHeight, clientX, clientY);
 }
 
 /**
