@@ -4,7 +4,7 @@
  * where an edited database breaks the chain or a consent signature.
  */
 import { describe, expect, it } from 'vitest';
-import { page } from 'vitest/browser';
+import { page, userEvent } from 'vitest/browser';
 import { mount, unmount } from 'svelte';
 import '../../src/app.css';
 import { type HistoryDb } from '$lib/history/db';
@@ -107,6 +107,31 @@ describe('the session page', () => {
 				"Broken at event 4. The agent's signature does not match this consent answer."
 			);
 		await expect.element(page.getByRole('cell', { name: 'Does not verify' })).toBeVisible();
+	});
+
+	it('on a phone, a table too wide for it is a box the keyboard reaches and scrolls', async () => {
+		const db = await freshDb();
+		const { sessionId } = await seedSession(db);
+		await page.viewport(320, 800);
+		show(db, sessionId);
+		await expect.element(page.getByText('ab'.repeat(32))).toBeInTheDocument();
+		// The files table (64 hex digits of SHA-256 in a row) does not fit in 320 px: its box
+		// scrolls, and says what it holds.
+		const files = page.getByRole('group', { name: 'Files' });
+		await expect.element(files).toBeInTheDocument();
+		const box = files.element() as HTMLElement;
+		expect(box.scrollWidth).toBeGreaterThan(box.clientWidth);
+		expect(box.tabIndex).toBe(0);
+		box.focus();
+		expect(box.scrollLeft).toBe(0);
+		await userEvent.keyboard('{ArrowRight}{ArrowRight}{ArrowRight}');
+		await expect.poll(() => box.scrollLeft).toBeGreaterThan(0);
+
+		// Wide enough, the same box is a plain box again: no group, no tab stop.
+		await page.viewport(1100, 800);
+		await expect.poll(() => box.hasAttribute('tabindex')).toBe(false);
+		expect(page.getByRole('group', { name: 'Files' }).elements()).toHaveLength(0);
+		expect(box.scrollWidth).toBeLessThanOrEqual(box.clientWidth);
 	});
 
 	it('says so when the session is not in history', async () => {
