@@ -3,9 +3,11 @@ import { cdp, page } from 'vitest/browser';
 import { locale } from '$lib/i18n';
 import {
 	CAMILLE,
+	openAccount,
 	shot,
 	signInNewBrowser,
 	signInWithPassword,
+	signOut,
 	startRig,
 	type Rig
 } from './console/harness';
@@ -67,6 +69,7 @@ describe('passkeys', () => {
 		await signInNewBrowser(rig);
 		expect(await credentials()).toEqual([]);
 
+		await openAccount();
 		await page.getByRole('button', { name: 'Add a passkey' }).click();
 		await expect
 			.element(page.getByTestId('passkey-status'))
@@ -77,7 +80,7 @@ describe('passkeys', () => {
 		const [made] = await credentials();
 		expect(made).toMatchObject({ rpId: location.hostname, isResidentCredential: true });
 
-		await page.getByRole('button', { name: 'Sign out' }).click();
+		await signOut();
 		await signInWithPassword();
 		await expect.element(page.getByRole('heading', { name: 'Confirm it is you' })).toBeVisible();
 		const usePasskey = page.getByRole('button', { name: 'Use a security key or passkey' });
@@ -85,7 +88,9 @@ describe('passkeys', () => {
 		await shot('passkey-second-factor');
 		await usePasskey.click();
 		await expect.element(page.getByRole('heading', { name: 'Instruments' })).toBeVisible();
-		await expect.element(page.getByText(`Signed in as ${CAMILLE.name}`)).toBeVisible();
+		await expect
+			.element(page.getByRole('button', { name: `Signed in as ${CAMILLE.name}` }))
+			.toBeVisible();
 		// The authenticator signed once more than at registration: the broker saw the counter grow.
 		const [used] = await credentials();
 		expect(used!.credentialId).toBe(made!.credentialId);
@@ -96,9 +101,10 @@ describe('passkeys', () => {
 		authenticatorId = await virtualAuthenticator();
 		rig = await startRig();
 		await signInNewBrowser(rig);
+		await openAccount();
 		await page.getByRole('button', { name: 'Add a passkey' }).click();
 		await expect.element(page.getByTestId('passkey-status')).toHaveTextContent('Passkey added.');
-		await page.getByRole('button', { name: 'Sign out' }).click();
+		await signOut();
 		await signInWithPassword();
 		// The passkey is gone from the authenticator: the browser's request ends without one.
 		await cdp().send('WebAuthn.clearCredentials', { authenticatorId });

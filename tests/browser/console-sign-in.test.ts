@@ -7,6 +7,7 @@ import {
 	shot,
 	signInNewBrowser,
 	signInWithPassword,
+	signOut,
 	startRig,
 	worker,
 	type Rig
@@ -31,7 +32,9 @@ describe('signing in to the console', () => {
 		rig = await startRig();
 		await signInNewBrowser(rig, true);
 		expect(rig.state.auth.technician?.name).toBe(CAMILLE.name);
-		await expect.element(page.getByText(`Signed in as ${CAMILLE.name}`)).toBeVisible();
+		await expect
+			.element(page.getByRole('button', { name: `Signed in as ${CAMILLE.name}` }))
+			.toBeVisible();
 		await expect.element(page.getByTestId('fleet-count')).toHaveTextContent('10 of 10 instruments');
 		await shot('fleet');
 
@@ -44,7 +47,7 @@ describe('signing in to the console', () => {
 			status: 'approved'
 		});
 
-		await page.getByRole('button', { name: 'Sign out' }).click();
+		await signOut();
 		await expect.element(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 		await expect
 			.element(page.getByTestId('signin-notice'))
@@ -56,7 +59,7 @@ describe('signing in to the console', () => {
 		rig = await startRig();
 		await signInNewBrowser(rig);
 		const used = rig.broker.currentTotp(CAMILLE.email)!;
-		await page.getByRole('button', { name: 'Sign out' }).click();
+		await signOut();
 		await signInWithPassword();
 		await enterCode(rig, used);
 		await expect
@@ -66,6 +69,45 @@ describe('signing in to the console', () => {
 		await shot('totp-reused');
 		await enterCode(rig);
 		await expect.element(page.getByRole('heading', { name: 'Instruments' })).toBeVisible();
+	});
+
+	it('folds the account actions under the name: opens, and closes by Escape, a click away or Tab', async () => {
+		rig = await startRig();
+		await signInNewBrowser(rig);
+		const toggle = page.getByRole('button', { name: `Signed in as ${CAMILLE.name}` });
+		const signOutButton = page.getByRole('button', { name: 'Sign out' });
+		await expect.element(toggle).toHaveTextContent(CAMILLE.name);
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'false');
+		expect(signOutButton.elements()).toHaveLength(0);
+
+		await toggle.click();
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'true');
+		await expect.element(page.getByLabelText('Lock when idle after')).toBeVisible();
+		await expect.element(page.getByRole('button', { name: 'Add a passkey' })).toBeVisible();
+		await expect.element(signOutButton).toBeVisible();
+		await shot('account-menu');
+		// Escape from inside it folds it and gives the focus back to the name.
+		(page.getByLabelText('Lock when idle after').element() as HTMLElement).focus();
+		await userEvent.keyboard('{Escape}');
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'false');
+		expect(document.activeElement).toBe(toggle.element());
+
+		// A click elsewhere on the page folds it.
+		await toggle.click();
+		await expect.element(signOutButton).toBeVisible();
+		await page.getByRole('heading', { name: 'Instruments' }).click();
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'false');
+
+		// Tab walks through it, and on past its last button folds it.
+		await toggle.click();
+		await userEvent.tab();
+		expect(document.activeElement).toBe(page.getByLabelText('Lock when idle after').element());
+		await userEvent.tab();
+		await userEvent.tab();
+		expect(document.activeElement).toBe(signOutButton.element());
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'true');
+		await userEvent.tab();
+		await expect.element(toggle).toHaveAttribute('aria-expanded', 'false');
 	});
 
 	it('shows how long to wait after too many wrong passwords', async () => {

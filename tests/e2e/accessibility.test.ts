@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { sidewaysOnAPhone, useBrowser, type E2e } from './browser';
+import {
+	atPhoneWidth,
+	closeAccount,
+	openAccount,
+	sidewaysOnAPhone,
+	useBrowser,
+	type E2e
+} from './browser';
 import {
 	closeDevPanel,
 	customerPassword,
@@ -141,6 +148,7 @@ describe('accessibility on npm run dev', () => {
 			await check('fleet');
 
 			// A passkey from the account menu, then the second sign-in with it.
+			await openAccount(page);
 			await page.getByRole('button', { name: 'Add a passkey' }).click();
 			await page.getByText('Passkey added.').waitFor({ timeout: 30_000 });
 			await check('passkey-added');
@@ -179,13 +187,17 @@ describe('accessibility on npm run dev', () => {
 			await check('live-session-consent');
 
 			// The idle lock, at its shortest setting (1 minute) and with no input meanwhile.
+			await openAccount(page);
 			await page.getByLabel('Lock when idle after').selectOption('1');
 			await page.getByRole('dialog', { name: 'Console locked' }).waitFor({ timeout: 90_000 });
 			await check('idle-lock');
 			await page.getByRole('dialog').getByLabel('Password').fill(DEMO.password);
 			await page.keyboard.press('Enter');
 			await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 30_000 });
+			// Filling in the lock's password folded the menu away.
+			await openAccount(page);
 			await page.getByLabel('Lock when idle after').selectOption('15');
+			await closeAccount(page);
 
 			await page.getByRole('button', { name: 'End session' }).click();
 			await check('session-end-confirm');
@@ -236,6 +248,20 @@ describe('accessibility on npm run dev', () => {
 			await page.getByRole('button', { name: 'Connect', exact: true }).click();
 			await page.getByTestId('agent-key-substituted').waitFor({ timeout: 30_000 });
 			await check('connect-key-substituted');
+
+			// The history of the two sessions (the third connection stopped before it began), and
+			// the first of them (oldest last), also on a phone: there its tables scroll in boxes of
+			// their own, which must pass axe too.
+			await page.getByRole('link', { name: 'History', exact: true }).click();
+			await page.getByRole('heading', { name: 'Session history' }).waitFor();
+			await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+			await check('history-list');
+			await page.locator('[role=option]').last().click();
+			await page.getByRole('heading', { name: 'Session on CX9-19-03317' }).waitFor();
+			await page.getByRole('button', { name: 'Verify' }).click();
+			await page.getByTestId('verify-result').waitFor();
+			await check('history-session');
+			found.push(...(await atPhoneWidth(page, () => scan(page, 'history-session, 320 px wide'))));
 
 			expect(found).toEqual([]);
 			expect(e2e.errors).toEqual([]);

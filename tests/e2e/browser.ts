@@ -67,10 +67,8 @@ export function useBrowser(options: { locale?: string } = {}): E2e {
  * The page at a 320 px wide phone screen: what makes it scroll sideways, if anything (the dev
  * panel left out). The viewport is put back afterwards.
  */
-export async function sidewaysOnAPhone(page: Page, screen: string): Promise<string[]> {
-	const size = page.viewportSize()!;
-	await page.setViewportSize({ width: 320, height: size.height });
-	try {
+export function sidewaysOnAPhone(page: Page, screen: string): Promise<string[]> {
+	return atPhoneWidth(page, async () => {
 		const wide = await page.evaluate(() => {
 			const root = document.documentElement;
 			if (root.scrollWidth <= root.clientWidth) return [];
@@ -81,7 +79,33 @@ export async function sidewaysOnAPhone(page: Page, screen: string): Promise<stri
 				.slice(-3);
 		});
 		return wide.length > 0 ? [`${screen}, 320 px wide: scrolls sideways (${wide.join(', ')})`] : [];
+	});
+}
+
+/** Runs `look` with the page 320 px wide, as on a phone; the viewport is put back afterwards. */
+export async function atPhoneWidth<T>(page: Page, look: () => Promise<T>): Promise<T> {
+	const size = page.viewportSize()!;
+	await page.setViewportSize({ width: 320, height: size.height });
+	try {
+		return await look();
 	} finally {
 		await page.setViewportSize(size);
 	}
+}
+
+/** The account menu under the technician's name in the header, in any language. */
+const accountToggle = (page: Page) => page.locator('header button[aria-controls="account-panel"]');
+
+/** Unfolds the account menu (idle lock, passkey, sign out) if it is folded. */
+export async function openAccount(page: Page): Promise<void> {
+	const toggle = accountToggle(page);
+	if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+	await page.locator('#account-panel').waitFor();
+}
+
+/** Folds the account menu away if it is open. */
+export async function closeAccount(page: Page): Promise<void> {
+	const toggle = accountToggle(page);
+	if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+	await page.locator('#account-panel').waitFor({ state: 'hidden' });
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useBrowser } from './browser';
+import { openAccount, useBrowser } from './browser';
 import { approveWaitingDevice, connectTo, signIn, useReferenceServer } from './reference';
 
 function policyOfTheBuild(): Map<string, string[]> {
@@ -84,8 +84,10 @@ describe('the Content Security Policy of the production build', () => {
 		await page.getByRole('link', { name: 'Instruments', exact: true }).click();
 		await page.getByRole('button', { name: /French/ }).click();
 		await page.getByRole('heading', { name: 'Instruments' }).waitFor();
-		await page.getByRole('button', { name: 'Se déconnecter', exact: true }).waitFor();
+		await page.getByRole('button', { name: 'Connecté·e : Camille Martin' }).waitFor();
 		await screen('instruments (French)');
+		await openAccount(page);
+		await screen('account menu (French)');
 		await page.getByRole('button', { name: 'Se déconnecter', exact: true }).click();
 		await page.getByRole('heading', { name: 'Connexion' }).waitFor();
 		await screen('signed out (French)');

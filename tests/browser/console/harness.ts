@@ -151,6 +151,22 @@ export async function shot(name: string): Promise<void> {
 	await page.screenshot({ path: `../e2e/screenshots/browser-${name}.png` });
 }
 
+/**
+ * The account's actions (idle lock, passkey, sign out) fold under the technician's name in the
+ * header: unfolds them if they are folded.
+ */
+export async function openAccount() {
+	const toggle = page.getByRole('button', { name: `Signed in as ${CAMILLE.name}` });
+	if (toggle.element().getAttribute('aria-expanded') !== 'true') await toggle.click();
+	await expect.element(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}
+
+/** Signs out through the account menu. */
+export async function signOut() {
+	await openAccount();
+	await page.getByRole('button', { name: 'Sign out' }).click();
+}
+
 export async function signInWithPassword(password: string = CAMILLE.password) {
 	await page.getByLabelText('E-mail').fill(CAMILLE.email);
 	await page.getByLabelText('Password').fill(password);
