@@ -76,6 +76,14 @@ describe('connecting to an instrument', () => {
 		expect(req!.accessToken).toBe(rig.state.broker.accessTokenForRelay());
 		expect(req!.device.privateKey.extractable).toBe(false);
 		expect(req!.technicianId).toBe('tech-0001');
+		// What history keeps of the instrument and the technician, as the broker lists them.
+		expect(req!.record).toEqual({
+			serial: 'HX5-21-02041',
+			site: 'CHU Lyon Sud, Laboratoire central',
+			instrumentName: 'Haematology analyser HX-2041',
+			model: 'HX-5000',
+			technicianName: 'Camille Martin'
+		});
 	});
 
 	it('stops at an agent identity mismatch with a warning and no way to retry', async () => {

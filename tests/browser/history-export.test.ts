@@ -40,7 +40,7 @@ const iso = (t: number) => new Date(t).toISOString();
 describe('service reports', () => {
 	it('downloads one session as JSON and CSV with its ticket, consents and files', async () => {
 		const db = await freshDb();
-		const { sessionId } = await seedSession(db);
+		const { sessionId } = await seedSession(db, { names: true });
 		const files = captureDownloads();
 		const target = document.createElement('div');
 		document.body.append(target);
@@ -88,7 +88,10 @@ describe('service reports', () => {
 				endedAt: iso(session.endedAt!),
 				durationMs: session.endedAt! - session.startedAt,
 				outcome: 'completed',
-				capabilities: ['control']
+				capabilities: ['control'],
+				instrumentName: 'Chemistry analyser CX-5042',
+				model: 'CX-500',
+				technicianName: 'Camille Martin'
 			},
 			chain: { intact: true, events: 14 },
 			consents: [
@@ -132,9 +135,9 @@ describe('service reports', () => {
 		const lines = new TextDecoder().decode(csv).split('\r\n');
 		// A random id may begin with '-': the report neutralises it as a would-be formula.
 		const idCell = sessionId.startsWith('-') ? `'${sessionId}` : sessionId;
-		const s = `${idCell},CX5-17-0042,ins-3317,Zentrallabor Basel,tech-camille,INC-20417,${iso(session.startedAt)},${iso(session.endedAt!)},${Math.round((session.endedAt! - session.startedAt) / 1000)},completed,control`;
+		const s = `${idCell},CX5-17-0042,ins-3317,Zentrallabor Basel,tech-camille,INC-20417,${iso(session.startedAt)},${iso(session.endedAt!)},${Math.round((session.endedAt! - session.startedAt) / 1000)},completed,control,Chemistry analyser CX-5042,CX-500,Camille Martin`;
 		expect(lines).toEqual([
-			'session_id,serial,instrument_id,site,technician,ticket,started_at,ended_at,duration_s,outcome,capabilities,item,event,at,capability,answer,signed,file,direction,size,sha256,state',
+			'session_id,serial,instrument_id,site,technician,ticket,started_at,ended_at,duration_s,outcome,capabilities,instrument_name,model,technician_name,item,event,at,capability,answer,signed,file,direction,size,sha256,state',
 			`${s},session,,,,,,,,,,`,
 			`${s},consent,4,${json.consents[0].at},control,granted,true,,,,,`,
 			`${s},file,,${json.files[0].at},,,,pump.log,download,20480,${'ab'.repeat(32)},done`,

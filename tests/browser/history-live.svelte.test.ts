@@ -37,7 +37,13 @@ async function setUp() {
 	name = `history-live-${crypto.randomUUID()}`;
 	db = await openHistoryDb(name);
 	const session = new StandIn();
-	const result = await recordLiveSession(session, { db, serial: 'CA-0042', site: 'Lyon' });
+	const result = await recordLiveSession(session, {
+		db,
+		serial: 'CA-0042',
+		site: 'Lyon',
+		// An empty model is no model: it is not kept.
+		names: { instrumentName: 'Chemistry analyser CA-42', model: '', technicianName: 'Ana Ruiz' }
+	});
 	if (!result.ok) throw new Error(result.code);
 	return { session, recording: result.recording };
 }
@@ -92,11 +98,17 @@ describe('recording a live session', () => {
 		expect(events[3]!.data).toMatchObject({ signature: base64urlEncode(signature) });
 		expect(events[8]!.data).toEqual({ by: 'customer' });
 		expect(events[9]!.data).toEqual({ outcome: 'completed', code: 'goodbye' });
-		expect(await db.get('sessions', 'live-1')).toMatchObject({
+		const row = await db.get('sessions', 'live-1');
+		expect(row).toMatchObject({
 			outcome: 'completed',
 			capabilities: ['control'],
-			serial: 'CA-0042'
+			serial: 'CA-0042',
+			instrumentName: 'Chemistry analyser CA-42',
+			technicianName: 'Ana Ruiz'
 		});
+		expect(row).not.toHaveProperty('model');
+		// A reviewer finds it by the names too.
+		expect(row!.searchGrams).toEqual(expect.arrayContaining(['ana', 'ca-', 'uiz']));
 		expect(await verifySession(db, 'live-1')).toEqual({ ok: true });
 
 		// Effects have stopped: later changes are not recorded.

@@ -45,6 +45,9 @@ describe('the session page', () => {
 			.element(page.getByRole('status').filter({ hasText: 'The screen was not recorded' }))
 			.toBeVisible();
 		expect(page.getByRole('alert').elements()).toHaveLength(0);
+		// Recorded before names were kept: the ids stand in.
+		await expect.element(page.getByTestId('instrument')).toHaveTextContent(/^\s*ins-3317\s*$/);
+		await expect.element(page.getByTestId('technician')).toHaveTextContent(/^\s*tech-camille\s*$/);
 		expect(timelineTexts()).toEqual([
 			'Connection attempt 1',
 			'Connected to the agent (version 2.4.1)',
@@ -94,6 +97,18 @@ describe('the session page', () => {
 		expect(document.querySelector('.timeline li.broken')?.getAttribute('data-seq')).toBe('5');
 		expect(document.querySelectorAll('.timeline li.broken')).toHaveLength(1);
 		await page.screenshot({ path: '../e2e/screenshots/browser-history-session-broken.png' });
+	});
+
+	it('names the instrument and the technician as the broker did when the session began', async () => {
+		const db = await freshDb();
+		const { sessionId } = await seedSession(db, { names: true });
+		show(db, sessionId);
+		await expect
+			.element(page.getByTestId('instrument'))
+			.toHaveTextContent('Chemistry analyser CX-5042 · CX-500 · ins-3317');
+		await expect
+			.element(page.getByTestId('technician'))
+			.toHaveTextContent('Camille Martin · tech-camille');
 	});
 
 	it('names a consent answer whose signature does not verify, chain intact', async () => {

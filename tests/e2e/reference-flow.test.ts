@@ -197,10 +197,17 @@ describe('the production build on the reference server (no MSW)', () => {
 			// Still offline, signed out: the history lists, searches, opens and replays the session.
 			await page.goto(`${ref.url}/history`);
 			await page.getByRole('heading', { name: 'Session history' }).waitFor({ timeout: 15_000 });
-			await page.getByLabel('Search').fill('CX9-19-03317');
+			// Found by the instrument's name, which the session kept along with the technician's.
+			await page.getByLabel('Search').fill('analyser CX-3317');
 			await page.getByTestId('history-count').getByText('1 session').waitFor();
+			expect(await page.locator('[role=option]').textContent()).toMatch(
+				/Chemistry analyser CX-3317\s*CX9-19-03317.*Camille Martin/
+			);
 			await page.locator('[role=option]').click();
 			await page.getByRole('heading', { name: 'Session on CX9-19-03317' }).waitFor();
+			expect(await page.getByTestId('technician').textContent()).toMatch(
+				/^\s*Camille Martin\s*· tech-\d+\s*$/
+			);
 			await page.getByRole('button', { name: 'Verify' }).click();
 			await page.getByText(/^Intact: all \d+ events are chained as recorded\./).waitFor();
 			const replay = page.locator('[data-testid="replay"] canvas');

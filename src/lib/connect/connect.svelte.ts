@@ -210,7 +210,13 @@ export class ConnectState {
 				password: typedPassword,
 				device: { publicKey: device.publicKey, privateKey: device.privateKey },
 				pinnedAgentKey,
-				record: { serial: instrument.serial, site: instrument.site.name }
+				record: {
+					serial: instrument.serial,
+					site: instrument.site.name,
+					instrumentName: instrument.name,
+					model: instrument.model,
+					technicianName: technician.name
+				}
 			});
 		} catch (error) {
 			// The session module promises values, not exceptions; one that throws is a bug.

@@ -46,11 +46,23 @@ export interface SessionRow {
 	ticket?: string;
 	/** The agent's pinned public key (b64u), to check consent signatures later (v3). */
 	agentKey?: string;
+	/**
+	 * Names as the broker gave them when the session began, for a reviewer who has no broker to
+	 * ask: the instrument's name and model, the technician's name. Sessions recorded before they
+	 * were kept have none; their ids stand in.
+	 */
+	instrumentName?: string;
+	model?: string;
+	technicianName?: string;
 }
+
+/** The names a session kept (see `SessionRow`), those it has. */
+const namesOf = (s: SessionRow): string[] =>
+	[s.instrumentName, s.model, s.technicianName].filter((n): n is string => !!n);
 
 /** What free-text search looks in, lower case, one field per line. */
 export function searchText(s: SessionRow): string {
-	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '']
+	return [s.id, s.instrumentId, s.serial, s.site, s.technicianId, s.ticket ?? '', ...namesOf(s)]
 		.join('\n')
 		.toLowerCase();
 }

@@ -41,6 +41,10 @@ export interface RecordableSession {
 // LiveSession must stay recordable: this stops compiling if the two drift apart.
 const _liveSessionFits = (s: LiveSession): RecordableSession => s;
 
+/** The entries that have a value: an empty name is no name. */
+const withoutEmpty = <T extends Record<string, string | undefined>>(o: T): Partial<T> =>
+	Object.fromEntries(Object.entries(o).filter(([, v]) => !!v)) as Partial<T>;
+
 /** A transfer as the live session shows it (the fields history keeps). */
 export interface RecordableTransfer {
 	id: number;
@@ -62,6 +66,8 @@ export interface RecordMeta {
 	db: HistoryDb;
 	serial: string;
 	site: string;
+	/** The instrument's name and model and the technician's name, as the broker gave them. */
+	names?: { instrumentName?: string; model?: string; technicianName?: string };
 	ticket?: string;
 	/** Writes that fail (quota above all) are reported, never thrown into an effect. */
 	onError?: (failure: WriteFailure) => void;
@@ -92,6 +98,7 @@ export async function recordLiveSession(
 			technicianId: request.technicianId,
 			serial: meta.serial,
 			site: meta.site,
+			...withoutEmpty(meta.names ?? {}),
 			...(meta.ticket ? { ticket: meta.ticket } : {}),
 			...(request.pinnedAgentKey ? { agentKey: base64urlEncode(request.pinnedAgentKey) } : {})
 		},

@@ -26,6 +26,10 @@ export interface SessionMeta {
 	ticket?: string;
 	/** The agent's pinned public key (b64u), kept so Verify can check consent signatures. */
 	agentKey?: string;
+	/** Names for the reviewer (see `SessionRow`). */
+	instrumentName?: string;
+	model?: string;
+	technicianName?: string;
 }
 
 /** While a tab records a session it holds this Web Lock; other tabs see the session as live. */

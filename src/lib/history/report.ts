@@ -25,7 +25,11 @@ function sessionFields(s: SessionRow) {
 		endedAt: iso(s.endedAt),
 		durationMs: s.endedAt === null ? null : s.endedAt - s.startedAt,
 		outcome: s.outcome,
-		capabilities: s.capabilities
+		capabilities: s.capabilities,
+		// Kept since session names were recorded; null for sessions recorded before.
+		instrumentName: s.instrumentName ?? null,
+		model: s.model ?? null,
+		technicianName: s.technicianName ?? null
 	};
 }
 
@@ -111,7 +115,10 @@ const SESSION_COLUMNS = [
 	'ended_at',
 	'duration_s',
 	'outcome',
-	'capabilities'
+	'capabilities',
+	'instrument_name',
+	'model',
+	'technician_name'
 ];
 
 function sessionCells(s: SessionRow) {
@@ -127,7 +134,10 @@ function sessionCells(s: SessionRow) {
 		f.endedAt,
 		f.durationMs === null ? null : Math.round(f.durationMs / 1000),
 		f.outcome,
-		f.capabilities.join(' ')
+		f.capabilities.join(' '),
+		f.instrumentName,
+		f.model,
+		f.technicianName
 	];
 }
 

@@ -57,6 +57,11 @@ async function startRecording(session: LiveSession, req: OpenSessionRequest) {
 			db,
 			serial: req.record?.serial ?? '',
 			site: req.record?.site ?? '',
+			names: {
+				instrumentName: req.record?.instrumentName,
+				model: req.record?.model,
+				technicianName: req.record?.technicianName
+			},
 			onError: (failure) => {
 				console.warn('[benchside] history write failed', failure);
 				if (failure.code === 'quota') reportQuotaExceeded();

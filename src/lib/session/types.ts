@@ -19,8 +19,17 @@ export interface OpenSessionRequest {
 	device: { publicKey: Uint8Array; privateKey: CryptoKey };
 	/** The agent's public key from the broker's instrument record: pinned, never from the agent. */
 	pinnedAgentKey: Uint8Array;
-	/** What session history keeps about the instrument (serial and site, as the broker lists them). */
-	record?: { serial: string; site: string };
+	/**
+	 * What session history keeps about the instrument and the technician, as the broker lists
+	 * them: serial and site, and the names a reviewer reads.
+	 */
+	record?: {
+		serial: string;
+		site: string;
+		instrumentName?: string;
+		model?: string;
+		technicianName?: string;
+	};
 	/** Record the screen into history; by default on, except on PHI instruments. */
 	recordScreen?: boolean;
 }

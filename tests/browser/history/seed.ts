@@ -49,10 +49,19 @@ export interface Seeded {
 /**
  * connect-attempt, connected, consent asked and granted (signed by the agent), control, chat,
  * a file each way, then (unless `open`) a summary, a lost and regained connection and the end.
+ * With `names`, the session keeps the instrument's and the technician's names, as the console
+ * records them now; without, it is a session recorded before.
  */
+/** The names a seeded session keeps with `names`. */
+export const SEEDED_NAMES = {
+	instrumentName: 'Chemistry analyser CX-5042',
+	model: 'CX-500',
+	technicianName: 'Camille Martin'
+};
+
 export async function seedSession(
 	db: HistoryDb,
-	options: { badSignature?: boolean; open?: boolean; technicianId?: string } = {}
+	options: { badSignature?: boolean; open?: boolean; technicianId?: string; names?: boolean } = {}
 ): Promise<Seeded> {
 	const agent = await generateIdentity();
 	const sessionBytes = crypto.getRandomValues(new Uint8Array(16));
@@ -67,7 +76,8 @@ export async function seedSession(
 			serial: 'CX5-17-0042',
 			site: 'Zentrallabor Basel',
 			technicianId: options.technicianId ?? 'tech-camille',
-			agentKey: base64urlEncode(agent.publicKey)
+			agentKey: base64urlEncode(agent.publicKey),
+			...(options.names ? SEEDED_NAMES : {})
 		},
 		now
 	);
