@@ -224,4 +224,42 @@ describe('the history page', () => {
 		await userEvent.keyboard('{Enter}');
 		expect(picked).toEqual(['s-04400']);
 	});
+
+	it('offers ids in the filters with the names their newest session kept', async () => {
+		const db = await freshDb();
+		const [a, b, c] = fixture(3);
+		await seed(db, [
+			// Recorded before names were kept, then again since: the newer names it.
+			{ ...a!, technicianId: 'tech-7', instrumentId: 'ins-1' },
+			{
+				...b!,
+				technicianId: 'tech-7',
+				instrumentId: 'ins-1',
+				technicianName: 'Ana Ruiz',
+				instrumentName: 'Coagulation analyser CG-2288'
+			},
+			{ ...c!, technicianId: 'tech-8', instrumentId: 'ins-2' }
+		]);
+		const target = document.createElement('div');
+		document.body.append(target);
+		const app = mount(HistoryView, { target, props: { db } });
+		cleanups.push(
+			() => unmount(app),
+			() => target.remove()
+		);
+		const options = (list: string) =>
+			[...document.querySelectorAll(`#${list} option`)].map((o) => [
+				(o as HTMLOptionElement).value,
+				o.textContent
+			]);
+		await expect.poll(() => options('history-technicians')).toHaveLength(2);
+		expect(options('history-technicians')).toEqual([
+			['tech-7', 'Ana Ruiz'],
+			['tech-8', '']
+		]);
+		expect(options('history-instruments')).toEqual([
+			['ins-1', 'Coagulation analyser CG-2288'],
+			['ins-2', '']
+		]);
+	});
 });

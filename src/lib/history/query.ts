@@ -3,9 +3,16 @@
  * the filter allows (each compound with startedAt, so every index walks in date order), never
  * loading all rows. The rest of the filter is a predicate applied while the cursor walks.
  */
-import { unwrap } from 'idb';
+import { unwrap, type IDBPIndex } from 'idb';
 import type { Capability } from '$lib/protocol/messages';
-import { searchText, trigrams, type HistoryDb, type SessionOutcome, type SessionRow } from './db';
+import {
+	searchText,
+	trigrams,
+	type HistoryDb,
+	type HistorySchema,
+	type SessionOutcome,
+	type SessionRow
+} from './db';
 
 export interface HistoryFilter {
 	/** Free text: part of the instrument id, serial, site, technician, ticket or session id. */
@@ -270,18 +277,40 @@ export async function countSessions(db: HistoryDb, filter: HistoryFilter): Promi
 	return db.countFromIndex('sessions', p.index, IDBKeyRange.bound(p.lower, p.upper));
 }
 
-/** Distinct values of a field for the filter's suggestions (at most `max`, in key order). */
+/** The newest session of a value of a `[value, startedAt]` index. */
+async function newestOf(
+	index: IDBPIndex<HistorySchema, ['sessions'], 'sessions', SuggestIndex>,
+	value: string
+): Promise<SessionRow | undefined> {
+	const range = IDBKeyRange.bound([value, -Infinity], [value, Infinity]);
+	return (await index.openCursor(range, 'prev'))?.value;
+}
+
+type SuggestIndex = 'by-serial' | 'by-site' | 'by-technicianId' | 'by-instrumentId';
+
+/** A filter suggestion: the value the filter matches, and the name a person knows it by. */
+export interface Suggestion {
+	value: string;
+	label?: string;
+}
+
+/**
+ * Distinct values of a field for the filter's suggestions (at most `max`, in key order). With
+ * `label`, each value is named from its newest session (an id by the name kept with it).
+ */
 export async function distinctValues(
 	db: HistoryDb,
-	index: 'by-serial' | 'by-site' | 'by-technicianId' | 'by-instrumentId',
+	index: SuggestIndex,
+	label?: (s: SessionRow) => string | undefined,
 	max = 200
-): Promise<string[]> {
-	const values: string[] = [];
+): Promise<Suggestion[]> {
+	const values: Suggestion[] = [];
 	const store = db.transaction('sessions').store.index(index);
 	// Jump past every key of a value at once: one step per distinct value, not per session.
 	for (let cursor = await store.openKeyCursor(); cursor && values.length < max;) {
 		const [value] = cursor.key as [string, number];
-		values.push(value);
+		const name = label && (await newestOf(store, value).then((s) => (s ? label(s) : undefined)));
+		values.push(name ? { value, label: name } : { value });
 		cursor = await cursor.continue([value, Infinity]);
 	}
 	return values;
