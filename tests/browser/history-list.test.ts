@@ -242,7 +242,7 @@ describe('the history page', () => {
 		]);
 		const target = document.createElement('div');
 		document.body.append(target);
-		const app = mount(HistoryView, { target, props: { db } });
+		const app = mount(HistoryView, { target, props: { db, onpick: () => {} } });
 		cleanups.push(
 			() => unmount(app),
 			() => target.remove()
