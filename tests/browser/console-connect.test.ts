@@ -59,6 +59,10 @@ describe('connecting to an instrument', () => {
 		rig = await startRig({ openSession: stub.openSession });
 		await openConnect(rig, 'HX-2041');
 		await expect.element(page.getByTestId('connect-instrument')).toHaveTextContent('PHI');
+		// What was done on it before: this device's history, filtered to it.
+		await expect
+			.element(page.getByRole('link', { name: 'Sessions with this instrument on this device' }))
+			.toHaveAttribute('href', '/history?instrument=ins-2041');
 		await password().fill('abcd ef23');
 		await shot('connect');
 		await connectButton().click();

@@ -114,6 +114,11 @@ describe('session history in the production build', () => {
 		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
 		await page.getByLabel('Search').fill('lyon');
 		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		// The search is in the address: a reload (or a shared link) brings the same list back.
+		await expect.poll(() => page.url()).toBe(`${e2e.url}/history?q=lyon`);
+		await page.reload();
+		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		expect(await page.getByLabel('Search').inputValue()).toBe('lyon');
 		await e2e.shot('history-list');
 		expect(await sidewaysOnAPhone(page, 'history list')).toEqual([]);
 		await page.getByRole('listbox').focus();
@@ -135,11 +140,16 @@ describe('session history in the production build', () => {
 			await registration.update().catch(() => {});
 		});
 		await context.setOffline(true);
+		// Back to the list as it was left: still searching for Lyon.
 		await page.getByRole('link', { name: 'Back to history' }).click();
-		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
-		await page.getByLabel('Search').fill('basel');
 		await page.getByTestId('history-count').getByText('1 session').waitFor();
-		await page.locator('[role=option]').click();
+		expect(await page.getByLabel('Search').inputValue()).toBe('lyon');
+		expect(page.url()).toBe(`${e2e.url}/history?q=lyon`);
+		await page.getByLabel('Search').fill('basel');
+		// Still one session, but Basel's now (the count alone said so for Lyon already).
+		await expect.poll(() => page.url()).toBe(`${e2e.url}/history?q=basel`);
+		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		await page.locator('[role=option]', { hasText: 'Zentrallabor Basel' }).click();
 		await page.getByRole('heading', { name: 'Session on CX5-17-0041' }).waitFor();
 		await page.getByRole('button', { name: 'Verify' }).click();
 		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
