@@ -261,5 +261,17 @@ describe('the history page', () => {
 			['ins-1', 'Coagulation analyser CG-2288'],
 			['ins-2', '']
 		]);
+
+		// A name typed into the field filters as the id it was offered with; an id still works.
+		await expect.element(count()).toHaveTextContent('3 sessions');
+		await page.getByLabelText('Technician').fill('ana ruiz');
+		await expect.element(count()).toHaveTextContent('2 sessions');
+		await page.getByLabelText('Technician').fill('tech-8');
+		await expect.element(count()).toHaveTextContent('1 session');
+		await page.getByLabelText('Technician').fill('');
+		await page.getByLabelText('Instrument ID').fill('Coagulation analyser CG-2288');
+		await expect.element(count()).toHaveTextContent('2 sessions');
+		await page.getByLabelText('Instrument ID').fill('Someone else');
+		await expect.element(count()).toHaveTextContent('0 sessions');
 	});
 });
