@@ -129,19 +129,33 @@ describe('signing in to the console', () => {
 	it('keeps the access token out of every storage the page has', async () => {
 		rig = await startRig();
 		let token = '';
-		const capture = async ({ request, response }: { request: Request; response: Response }) => {
-			if (request.url.endsWith('/api/v1/auth/totp')) {
-				const body = await response.clone().json();
-				if (body.accessToken) token = body.accessToken;
-			}
+		// MSW reports a response after the page has it, and its body is read after that: on a
+		// busy machine the page may be signed in first (CI once read no token). So the listener
+		// stays until the token has been read.
+		const reads: Promise<void>[] = [];
+		const capture = ({ request, response }: { request: Request; response: Response }) => {
+			if (!request.url.endsWith('/api/v1/auth/totp')) return;
+			reads.push(
+				response
+					.clone()
+					.json()
+					.then((body: { accessToken?: string }) => {
+						if (body.accessToken) token = body.accessToken;
+					})
+			);
 		};
 		worker.events.on('response:mocked', capture);
 		try {
 			await signInNewBrowser(rig);
+			await expect
+				.poll(async () => {
+					await Promise.all(reads);
+					return token;
+				})
+				.toMatch(/^[A-Za-z0-9._~-]{16,}$/);
 		} finally {
 			worker.events.removeListener('response:mocked', capture);
 		}
-		expect(token).toMatch(/^[A-Za-z0-9._~-]{16,}$/);
 		expect(rig.state.broker.accessTokenForRelay()).toBe(token);
 
 		const stored: string[] = [document.cookie];
