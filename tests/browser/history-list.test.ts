@@ -263,6 +263,9 @@ describe('the history page', () => {
 		]);
 
 		// A name typed into the field filters as the id it was offered with; an id still works.
+		await expect
+			.element(page.getByLabelText('Technician'))
+			.toHaveAttribute('placeholder', 'ID or name');
 		await expect.element(count()).toHaveTextContent('3 sessions');
 		await page.getByLabelText('Technician').fill('ana ruiz');
 		await expect.element(count()).toHaveTextContent('2 sessions');
