@@ -112,10 +112,14 @@ describe('session history in the production build', () => {
 		const ids = await page.evaluate(seed);
 		await page.reload();
 		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
-		await page.getByLabel('Search').fill('lyon');
+		// Typed as a person types, slower than the list's 200 ms settling: the address follows
+		// each pause without taking the focus or a letter away.
+		await page.getByLabel('Search').pressSequentially('lyon', { delay: 300 });
 		await page.getByTestId('history-count').getByText('1 session').waitFor();
 		// The search is in the address: a reload (or a shared link) brings the same list back.
 		await expect.poll(() => page.url()).toBe(`${e2e.url}/history?q=lyon`);
+		expect(await page.getByLabel('Search').inputValue()).toBe('lyon');
+		expect(await page.evaluate(() => document.activeElement?.id)).toBe('history-search');
 		await page.reload();
 		await page.getByTestId('history-count').getByText('1 session').waitFor();
 		expect(await page.getByLabel('Search').inputValue()).toBe('lyon');
@@ -155,6 +159,14 @@ describe('session history in the production build', () => {
 		await page.getByText('Intact: all 3 events are chained as recorded.').waitFor();
 		expect(await page.getByText('Customer: Hello from Zentrallabor Basel').count()).toBe(1);
 		await e2e.shot('history-session-offline');
+		// Back to the list searching for Basel; the History link then shows the whole list.
+		await page.goBack();
+		await page.getByTestId('history-count').getByText('1 session').waitFor();
+		expect(await page.getByLabel('Search').inputValue()).toBe('basel');
+		await page.getByRole('link', { name: 'History', exact: true }).click();
+		await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+		expect(await page.getByLabel('Search').inputValue()).toBe('');
+		expect(page.url()).toBe(`${e2e.url}/history`);
 		expect(e2e.errors).toEqual([]);
 	});
 
