@@ -5,22 +5,12 @@
  * address holds is untrusted: unknown names, outcomes or capabilities and malformed dates are
  * left out, never thrown.
  */
-import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
-import type { SessionOutcome } from './db';
+import { CAPABILITIES } from '$lib/protocol/messages';
 import { OUTCOMES } from './labels';
+import type { HistoryFilter } from './query';
 
-/** The list's form: the filter as typed (dates as the date inputs hold them). */
-export interface ListForm {
-	text: string;
-	instrumentId: string;
-	serial: string;
-	site: string;
-	technicianId: string;
-	fromDate: string;
-	toDate: string;
-	outcome: SessionOutcome | '';
-	capability: Capability | '';
-}
+/** The list's form: the filter as typed, its dates as the date inputs hold them. */
+export type ListForm = Omit<HistoryFilter, 'from' | 'to'> & { fromDate: string; toDate: string };
 
 export const EMPTY_FORM: ListForm = {
 	text: '',
