@@ -86,6 +86,11 @@ export function sidewaysOnAPhone(page: Page, screen: string): Promise<string[]> 
 export async function atPhoneWidth<T>(page: Page, look: () => Promise<T>): Promise<T> {
 	const size = page.viewportSize()!;
 	await page.setViewportSize({ width: 320, height: size.height });
+	// Let the page lay itself out at the new width first: resize observers (a table's scrolling
+	// box becomes a tab stop) run in the next rendering step, not when the viewport changes.
+	await page.evaluate(
+		() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))
+	);
 	try {
 		return await look();
 	} finally {
