@@ -73,7 +73,7 @@ async function main() {
 		args: [
 			...CHROMIUM_ARGS,
 			'--enable-blink-features=ForceEagerMeasureMemory',
-			'--js-flags=--expose-gc'
+			`--js-flags=--expose-gc ${process.env.BENCH_JS_FLAGS ?? ''}`.trim()
 		]
 	});
 	/** @type {Figure[]} */
