@@ -61,7 +61,7 @@ describe('the session page', () => {
 			'File firmware-fix.cfg, To the instrument, 812 bytes: Transferred',
 			'Connection lost',
 			'Reconnected',
-			'Session summary (13 minutes)',
+			'Session summary (18 seconds)',
 			'Session ended: Completed'
 		]);
 		// Dates in the current locale (en): 3/14/26, 9:26:54 AM for the first event.

@@ -133,8 +133,9 @@ export async function seedSession(
 		{
 			type: 'summary',
 			data: {
-				durationMs: 754_000,
-				capabilities: ['view', 'control'],
+				// As the session's own facts say: about 18 seconds, remote control only.
+				durationMs: 18_000,
+				capabilities: ['control'],
 				filesUp: 1,
 				filesDown: 1,
 				bytesUp: 812,
