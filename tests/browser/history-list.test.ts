@@ -238,7 +238,7 @@ describe('the history page', () => {
 				technicianName: 'Ana Ruiz',
 				instrumentName: 'Coagulation analyser CG-2288'
 			},
-			{ ...c!, technicianId: 'tech-8', instrumentId: 'ins-2' }
+			{ ...c!, technicianId: 'tech-8', instrumentId: 'ins-2', technicianName: 'Marc Dubois' }
 		]);
 		const target = document.createElement('div');
 		document.body.append(target);
@@ -255,7 +255,7 @@ describe('the history page', () => {
 		await expect.poll(() => options('history-technicians')).toHaveLength(2);
 		expect(options('history-technicians')).toEqual([
 			['tech-7', 'Ana Ruiz'],
-			['tech-8', '']
+			['tech-8', 'Marc Dubois']
 		]);
 		expect(options('history-instruments')).toEqual([
 			['ins-1', 'Coagulation analyser CG-2288'],
@@ -270,6 +270,23 @@ describe('the history page', () => {
 		await page.getByLabelText('Technician').fill('ana ruiz');
 		await expect.element(count()).toHaveTextContent('2 sessions');
 		await page.getByLabelText('Technician').fill('tech-8');
+		await expect.element(count()).toHaveTextContent('1 session');
+
+		// Part of one name is that name; part of several asks which, and a click answers.
+		await page.getByLabelText('Technician').fill('RUIZ');
+		await expect.element(count()).toHaveTextContent('2 sessions');
+		await page.getByLabelText('Technician').fill('r');
+		await expect.element(count()).toHaveTextContent('0 sessions');
+		const which = page.getByTestId('history-which');
+		await expect
+			.element(which)
+			.toHaveTextContent("Several technicians' names contain “r”. Which one?");
+		expect(
+			[...which.element().querySelectorAll('button')].map((b) => b.textContent?.trim())
+		).toEqual(['Ana Ruiz tech-7', 'Marc Dubois tech-8']);
+		await page.screenshot({ path: '../e2e/screenshots/browser-history-which.png' });
+		await which.getByRole('button', { name: 'Marc Dubois tech-8' }).click();
+		await expect.element(page.getByLabelText('Technician')).toHaveValue('tech-8');
 		await expect.element(count()).toHaveTextContent('1 session');
 		await page.getByLabelText('Technician').fill('');
 		await page.getByLabelText('Instrument ID').fill('Coagulation analyser CG-2288');

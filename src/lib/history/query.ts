@@ -294,6 +294,31 @@ export interface Suggestion {
 	label?: string;
 }
 
+/** What a filter on an id applies, for what was typed into it, and the names it could mean. */
+export interface TypedId {
+	/** The id to filter on: the typed text itself unless it names one offered id. */
+	value: string;
+	/** Offered ids whose names contain the typed text, when there are several: which one? */
+	several: Suggestion[];
+}
+
+/**
+ * Reads what was typed where an id is filtered on (Technician, Instrument ID) against the ids
+ * offered with their names: an offered id stands for itself; a whole name, or part of one name
+ * (case aside), for its id. Part of several names is left as typed (it matches no id) and
+ * returns those names, so the page can ask which one. Ids are matched whole, never in part.
+ */
+export function resolveTypedId(typed: string, offered: readonly Suggestion[]): TypedId {
+	const text = typed.trim();
+	if (text === '' || offered.some((s) => s.value === text)) return { value: text, several: [] };
+	const name = text.toLowerCase();
+	const whole = offered.find((s) => s.label?.toLowerCase() === name);
+	if (whole) return { value: whole.value, several: [] };
+	const part = offered.filter((s) => s.label?.toLowerCase().includes(name));
+	if (part.length === 1) return { value: part[0]!.value, several: [] };
+	return { value: text, several: part };
+}
+
 /**
  * Distinct values of a field for the filter's suggestions (at most `max`, in key order). With
  * `label`, each value is named from its newest session (an id by the name kept with it).
