@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
-import { base64urlEncode } from '$lib/protocol/base64url';
+import { recordRefusedConnection } from '$lib/history/record-live-session.svelte';
+import { sessionEvents } from '$lib/history/journal';
+import { eventText } from '$lib/history/timeline';
+import { base64urlDecode, base64urlEncode } from '$lib/protocol/base64url';
 import { fingerprint, generateIdentity } from '$lib/protocol/identity';
 import type { OpenSessionRequest } from '$lib/session/types';
 import { CONNECTED_HX2041, shot, signInNewBrowser, startRig, type Rig } from './console/harness';
+import { scratchHistory } from './history/scratch';
+
+const { freshDb } = scratchHistory('benchside-history-agent-keys');
 
 // Key rotation memory (docs/protocol.md Part 1, "Pinning the agent key"): the console remembers
 // the agent key it connected to and stops when the broker later shows another one. The live
@@ -111,8 +117,12 @@ describe('the agent key this browser connected to', () => {
 
 	it('refuses a swapped key that no rotation announces: do not proceed, no way on', async () => {
 		const stub = stubSession();
-		rig = await startRig({ openSession: stub.openSession });
-		await firstConnection(rig);
+		const history = await freshDb();
+		rig = await startRig({
+			openSession: stub.openSession,
+			recordRefusal: async (refused) => void (await recordRefusedConnection(history, refused))
+		});
+		const known = await firstConnection(rig);
 
 		const impostor = await generateIdentity();
 		rig.broker.registerAgent('ins-2041', { publicKey: impostor.publicKey, keyId: 'agk-test-1' });
@@ -131,6 +141,27 @@ describe('the agent key this browser connected to', () => {
 			.not.toBeInTheDocument();
 		await shot('connect-key-substituted');
 		expect(stub.requests).toHaveLength(1);
+
+		// The refusal is in session history (and so bound for the broker's audit trail): a
+		// failed session of the one the broker created, with both keys' fingerprints.
+		const [session, ...others] = await history.getAll('sessions');
+		expect(others).toEqual([]);
+		expect(session).toMatchObject({
+			instrumentId: 'ins-2041',
+			technicianId: 'tech-0001',
+			technicianName: 'Camille Martin',
+			outcome: 'failed'
+		});
+		const events = await sessionEvents(history, session!.id);
+		expect(events.map((e) => e.type)).toEqual(['connect-attempt', 'connect-failed', 'end']);
+		expect(events[1]!.data).toEqual({
+			code: 'agent-key-substituted',
+			message:
+				`known key agk-test-1 (${await fingerprint(base64urlDecode(known.agentKey)!)}), ` +
+				`the broker showed agk-test-1 (${await fingerprint(impostor.publicKey)})`
+		});
+		expect(eventText(events[1]!)).toContain('the broker showed another identity key');
+		expect(await history.count('outbox')).toBeGreaterThan(0);
 		expect(await rig.state.connect.knownKeys.get('ins-2041')).toMatchObject({
 			agentKeyId: 'agk-test-1'
 		});

@@ -249,13 +249,20 @@ describe('accessibility on npm run dev', () => {
 			await page.getByTestId('agent-key-substituted').waitFor({ timeout: 30_000 });
 			await check('connect-key-substituted');
 
-			// The history of the two sessions (the third connection stopped before it began), and
-			// the first of them (oldest last), also on a phone: there its tables scroll in boxes of
-			// their own, which must pass axe too.
+			// The history of the three (the third refused before it began, for the swapped key),
+			// and the first of them (oldest last), also on a phone: there its tables scroll in
+			// boxes of their own, which must pass axe too.
 			await page.getByRole('link', { name: 'History', exact: true }).click();
 			await page.getByRole('heading', { name: 'Session history' }).waitFor();
-			await page.getByTestId('history-count').getByText('2 sessions').waitFor();
+			await page.getByTestId('history-count').getByText('3 sessions').waitFor();
 			await check('history-list');
+			// The refusal, newest first: a failed session that says why in its timeline.
+			await page.locator('[role=option]').first().click();
+			await page.getByRole('heading', { name: 'Session on CX9-19-03317' }).waitFor();
+			await page.getByText(/^Refused before connecting: the broker showed another/).waitFor();
+			await check('history-session-refused');
+			await page.getByRole('link', { name: 'Back to history' }).click();
+			await page.getByTestId('history-count').getByText('3 sessions').waitFor();
 			await page.locator('[role=option]').last().click();
 			await page.getByRole('heading', { name: 'Session on CX9-19-03317' }).waitFor();
 			await page.getByRole('button', { name: 'Verify' }).click();

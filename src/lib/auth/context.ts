@@ -6,7 +6,7 @@ import { createContext } from 'svelte';
 import { BrokerClient } from '$lib/broker/client';
 import { signOutErasesLocalData } from '$lib/config';
 import { eraseLocalData } from '$lib/history/erase';
-import { ConnectState, type OpenSession } from '$lib/connect/connect.svelte';
+import { ConnectState, type OpenSession, type RecordRefusal } from '$lib/connect/connect.svelte';
 import type { KnownKeyStore } from '$lib/connect/known-keys';
 import { FleetState } from '$lib/fleet/fleet.svelte';
 import { AuthState, type AuthOptions } from './auth.svelte';
@@ -29,6 +29,7 @@ export interface ConsoleOptions {
 	devices?: DeviceStore;
 	settings?: SettingsStore;
 	openSession?: OpenSession;
+	recordRefusal?: RecordRefusal;
 	knownKeys?: KnownKeyStore;
 	/** Approval polling interval (default 5 s, Part 1). */
 	pollMs?: number;
@@ -60,6 +61,7 @@ export function createConsoleState(options: ConsoleOptions = {}): ConsoleState {
 			auth,
 			fleet,
 			...(options.openSession ? { openSession: options.openSession } : {}),
+			...(options.recordRefusal ? { recordRefusal: options.recordRefusal } : {}),
 			...(options.knownKeys ? { knownKeys: options.knownKeys } : {})
 		})
 	};

@@ -14,6 +14,7 @@ import { fingerprint } from '$lib/protocol/identity';
 import type {
 	OpenSessionRequest,
 	OpenSessionResult,
+	RefusedConnection,
 	SessionFailure,
 	SessionInfo
 } from '$lib/session/types';
@@ -26,6 +27,7 @@ import {
 import { readOneTimePassword } from './otp';
 
 export type OpenSession = (req: OpenSessionRequest) => Promise<OpenSessionResult>;
+export type RecordRefusal = (refused: RefusedConnection) => Promise<void>;
 
 export type ConnectPhase = 'idle' | 'creating-session' | 'handshake' | 'connected' | 'failed';
 
@@ -62,16 +64,21 @@ export interface ConnectOptions {
 	openSession?: OpenSession;
 	/** Default: IndexedDB (known-keys.ts). */
 	knownKeys?: KnownKeyStore;
+	/** Default: `recordRefusal` from $lib/session/client (session history). */
+	recordRefusal?: RecordRefusal;
 }
 
 const defaultOpenSession: OpenSession = async (req) =>
 	(await import('$lib/session/client')).openSession(req);
+const defaultRecordRefusal: RecordRefusal = async (refused) =>
+	(await import('$lib/session/client')).recordRefusal(refused);
 
 export class ConnectState {
 	readonly #broker: BrokerClient;
 	readonly #auth: AuthState;
 	readonly #fleet: FleetState;
 	readonly #openSession: OpenSession;
+	readonly #recordRefusal: RecordRefusal;
 	readonly knownKeys: KnownKeyStore;
 	/** A rotation the technician acknowledged: that exact key may be pinned once. */
 	#accepted: { instrumentId: string; agentKey: string } | null = null;
@@ -92,6 +99,7 @@ export class ConnectState {
 		this.#auth = options.auth;
 		this.#fleet = options.fleet;
 		this.#openSession = options.openSession ?? defaultOpenSession;
+		this.#recordRefusal = options.recordRefusal ?? defaultRecordRefusal;
 		this.knownKeys = options.knownKeys ?? indexedDbKnownKeyStore();
 	}
 
@@ -195,6 +203,18 @@ export class ConnectState {
 		const stop = await this.#checkKey(instrument, pinnedAgentKey);
 		if (stop) {
 			if (stop.kind === 'key-rotated') this.#held = created.value;
+			// A substituted key is what an audit looks for: the refusal goes into session
+			// history (and from there to the broker's audit trail) before it is shown.
+			if (stop.kind === 'key-substituted') {
+				await this.#recordRefusal({
+					sessionIdText: sessionId,
+					instrumentId: instrument.id,
+					technicianId: technician.id,
+					record: sessionRecord(instrument, technician.name),
+					code: 'agent-key-substituted',
+					message: keyChangeText(stop.change)
+				}).catch((e) => console.warn('[benchside] could not record the refusal', e));
+			}
 			return this.#fail(stop);
 		}
 
@@ -210,13 +230,7 @@ export class ConnectState {
 				password: typedPassword,
 				device: { publicKey: device.publicKey, privateKey: device.privateKey },
 				pinnedAgentKey,
-				record: {
-					serial: instrument.serial,
-					site: instrument.site.name,
-					instrumentName: instrument.name,
-					model: instrument.model,
-					technicianName: technician.name
-				}
+				record: sessionRecord(instrument, technician.name)
 			});
 		} catch (error) {
 			// The session module promises values, not exceptions; one that throws is a bug.
@@ -270,4 +284,26 @@ export class ConnectState {
 		this.#phase = failure ? 'failed' : 'idle';
 		return null;
 	}
+}
+
+/** What session history keeps of the instrument and technician (names a reviewer reads). */
+function sessionRecord(
+	instrument: Instrument,
+	technicianName: string
+): NonNullable<OpenSessionRequest['record']> {
+	return {
+		serial: instrument.serial,
+		site: instrument.site.name,
+		instrumentName: instrument.name,
+		model: instrument.model,
+		technicianName
+	};
+}
+
+/** The two keys of a change as an audit reads them: ids and fingerprints, nothing secret. */
+function keyChangeText(change: KeyChange): string {
+	return (
+		`known key ${change.known.agentKeyId} (${change.knownFingerprint}), ` +
+		`the broker showed ${change.instrument.agentKeyId} (${change.shownFingerprint})`
+	);
 }

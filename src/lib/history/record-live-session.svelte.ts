@@ -9,6 +9,7 @@ import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
 import type { ConsentView, LinkState, LiveSession } from '$lib/session/live-session.svelte';
 import type {
 	OpenSessionResult,
+	RefusedConnection,
 	SessionFailure,
 	SessionInfo,
 	SessionSummary
@@ -83,6 +84,35 @@ export interface LiveRecording {
 	/** Resolves once everything seen so far is written. */
 	settled(): Promise<void>;
 	stop(): void;
+}
+
+/**
+ * Records a connection refused before the handshake (`RefusedConnection`): a session with its
+ * connect attempt, the failure and its end, outcome failed. Its events reach the broker's audit
+ * trail as every session's do.
+ */
+export async function recordRefusedConnection(
+	db: HistoryDb,
+	refused: RefusedConnection,
+	now?: () => number
+): Promise<WriteResult> {
+	const { serial, site, ...names } = refused.record;
+	const started = await HistoryRecorder.start(
+		db,
+		{
+			sessionId: refused.sessionIdText,
+			instrumentId: refused.instrumentId,
+			technicianId: refused.technicianId,
+			serial,
+			site,
+			...withoutEmpty(names)
+		},
+		now
+	);
+	if (!started.ok) return started;
+	const failed = await started.recorder.connectFailed(refused.code, refused.message);
+	const ended = await started.recorder.end('failed', refused.code);
+	return failed.ok ? ended : failed;
 }
 
 export async function recordLiveSession(

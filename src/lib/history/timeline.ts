@@ -62,6 +62,9 @@ export function eventText(event: EventRow): string {
 		case 'connect-attempt':
 			return m.history_event_connect_attempt({ attempt: formatNumber(num(d.attempt)) });
 		case 'connect-failed':
+			// Refused by the console itself, before a byte went to the agent: say why in full.
+			if (d.code === 'agent-key-substituted')
+				return m.history_event_key_substituted({ details: str(d.message, '?') });
 			return m.history_event_connect_failed({ code: str(d.code, '?') });
 		case 'connected':
 			return m.history_event_connected({ version: str(d.agentVersion, '?') });

@@ -1,9 +1,13 @@
 import { dev } from '$app/environment';
 import { openHistoryDb } from '$lib/history/db';
 import { reportQuotaExceeded } from '$lib/history/quota';
-import { recordLiveSession, type LiveRecording } from '$lib/history/record-live-session.svelte';
+import {
+	recordLiveSession,
+	recordRefusedConnection,
+	type LiveRecording
+} from '$lib/history/record-live-session.svelte';
 import { LiveSession } from './live-session.svelte';
-import type { OpenSessionRequest, OpenSessionResult } from './types';
+import type { OpenSessionRequest, OpenSessionResult, RefusedConnection } from './types';
 
 let current: { session: LiveSession; recording: LiveRecording | null } | null = null;
 
@@ -47,6 +51,19 @@ export async function endSession(): Promise<void> {
 	if (!open) return;
 	await open.session.end().catch(() => {});
 	await open.recording?.end();
+}
+
+/** Keeps a connection refused before the handshake in session history (see `RefusedConnection`). */
+export async function recordRefusal(refused: RefusedConnection): Promise<void> {
+	try {
+		const written = await recordRefusedConnection(await openHistoryDb(), refused);
+		if (!written.ok) {
+			console.warn('[benchside] history write failed', written);
+			if (written.code === 'quota') reportQuotaExceeded();
+		}
+	} catch (error) {
+		console.warn('[benchside] session history unavailable', error);
+	}
 }
 
 /** History is kept where the browser allows it; a console without IndexedDB still connects. */

@@ -34,6 +34,21 @@ export interface OpenSessionRequest {
 	recordScreen?: boolean;
 }
 
+/**
+ * A connection the console refused before a byte went to the agent, though the broker had
+ * created its session: kept in session history as a failed session (and so sent to the broker's
+ * audit trail), because a refusal for a substituted agent key is what an audit looks for.
+ */
+export interface RefusedConnection {
+	sessionIdText: string;
+	instrumentId: string;
+	technicianId: string;
+	record: NonNullable<OpenSessionRequest['record']>;
+	code: 'agent-key-substituted';
+	/** The details: both keys' ids and fingerprints (public keys' digests, no secret). */
+	message: string;
+}
+
 /** Why a connection attempt or a session ended: every code has a translated message. */
 export type SessionFailureCode =
 	| ProtocolErrorCode

@@ -13,7 +13,7 @@ import { createConsoleState, type ConsoleState } from '$lib/auth/context';
 import { indexedDbDeviceStore } from '$lib/auth/device-store';
 import { indexedDbKnownKeyStore } from '$lib/connect/known-keys';
 import { memorySettingsStore } from '$lib/auth/settings-store';
-import type { OpenSession } from '$lib/connect/connect.svelte';
+import type { OpenSession, RecordRefusal } from '$lib/connect/connect.svelte';
 import type { OpenSessionResult } from '$lib/session/types';
 import { generateIdentity } from '$lib/protocol/identity';
 import type { MockWorld } from '$mocks/world';
@@ -84,7 +84,12 @@ export interface Rig {
 }
 
 export async function startRig(
-	options: { fleetSize?: number; openSession?: OpenSession; world?: MockWorld } = {}
+	options: {
+		fleetSize?: number;
+		openSession?: OpenSession;
+		recordRefusal?: RecordRefusal;
+		world?: MockWorld;
+	} = {}
 ): Promise<Rig> {
 	started ??= worker.start({
 		onUnhandledRequest: 'bypass',
@@ -114,7 +119,8 @@ export async function startRig(
 		knownKeys: indexedDbKnownKeyStore(knownKeysDb),
 		settings: memorySettingsStore(),
 		pollMs: 150,
-		...(options.openSession ? { openSession: options.openSession } : {})
+		...(options.openSession ? { openSession: options.openSession } : {}),
+		...(options.recordRefusal ? { recordRefusal: options.recordRefusal } : {})
 	});
 	const target = document.createElement('div');
 	document.body.append(target);
