@@ -95,7 +95,15 @@ describe('the agent key this browser connected to', () => {
 		await expect.element(page.getByRole('heading', { name: title })).toBeVisible();
 		expect(stub.requests).toHaveLength(2);
 		expect(stub.requests[1]!.pinnedAgentKey).toEqual(rotated.publicKey);
+		// The connection that pins it records the approval in its session history.
+		expect(stub.requests[0]!.record?.keyAccepted).toBeUndefined();
+		expect(stub.requests[1]!.record?.keyAccepted).toEqual({
+			from: { agentKeyId: 'agk-test-1', fingerprint: oldPrint },
+			to: { agentKeyId: 'agk-test-2', fingerprint: await fingerprint(rotated.publicKey) },
+			rotatedAt: expect.any(String)
+		});
 		const [ack, ...more] = await rig.state.connect.knownKeys.acknowledgements('ins-2041');
+		expect(stub.requests[1]!.record?.keyAccepted?.rotatedAt).toBe(ack!.rotatedAt);
 		expect(more).toEqual([]);
 		expect(ack).toMatchObject({
 			instrumentId: 'ins-2041',

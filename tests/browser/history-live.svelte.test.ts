@@ -7,8 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
 import { openHistoryDb, type HistoryDb } from '$lib/history/db';
 import { sessionEvents, verifySession } from '$lib/history/journal';
+import { eventText } from '$lib/history/timeline';
 import {
 	recordLiveSession,
+	type RecordMeta,
 	type RecordableConsent,
 	type RecordableTransfer,
 	type RecordableSession
@@ -33,11 +35,12 @@ afterEach(async () => {
 	await deleteDB(name);
 });
 
-async function setUp() {
+async function setUp(extra: Partial<RecordMeta> = {}) {
 	name = `history-live-${crypto.randomUUID()}`;
 	db = await openHistoryDb(name);
 	const session = new StandIn();
 	const result = await recordLiveSession(session, {
+		...extra,
 		db,
 		serial: 'CA-0042',
 		site: 'Lyon',
@@ -170,5 +173,25 @@ describe('recording a live session', () => {
 			['end', { outcome: 'failed', code: 'unreachable' }]
 		]);
 		expect((await db.get('sessions', 'live-1'))?.outcome).toBe('failed');
+	});
+
+	it('records the rotated agent key the connection accepted right after its attempt', async () => {
+		const keyAccepted = {
+			from: { agentKeyId: 'agk-1', fingerprint: '3cee:3a11' },
+			to: { agentKeyId: 'agk-2', fingerprint: '772b:ef02' },
+			rotatedAt: '2026-11-28T09:00:00.000Z'
+		};
+		const { recording } = await setUp({ keyAccepted });
+		await recording.end();
+		const events = await sessionEvents(db, 'live-1');
+		expect(events.map((e) => e.type)).toEqual(['connect-attempt', 'agent-key-accepted', 'end']);
+		expect(events[1]!.data).toEqual(keyAccepted);
+		expect(eventText(events[1]!)).toBe(
+			'Accepted the instrument’s new identity key, confirmed with the site: ' +
+				'agk-1 (3cee:3a11) → agk-2 (772b:ef02)'
+		);
+		expect(await verifySession(db, 'live-1')).toEqual({ ok: true });
+		// And it is bound for the broker's audit trail, as every event is.
+		expect(await db.count('outbox')).toBeGreaterThan(0);
 	});
 });

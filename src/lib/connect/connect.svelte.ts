@@ -12,6 +12,7 @@ import { base64urlDecode } from '$lib/protocol/base64url';
 import type { Instrument, SessionCreated } from '$lib/protocol/broker-api';
 import { fingerprint } from '$lib/protocol/identity';
 import type {
+	AcceptedAgentKey,
 	OpenSessionRequest,
 	OpenSessionResult,
 	RefusedConnection,
@@ -80,8 +81,11 @@ export class ConnectState {
 	readonly #openSession: OpenSession;
 	readonly #recordRefusal: RecordRefusal;
 	readonly knownKeys: KnownKeyStore;
-	/** A rotation the technician acknowledged: that exact key may be pinned once. */
-	#accepted: { instrumentId: string; agentKey: string } | null = null;
+	/**
+	 * A rotation the technician acknowledged: that exact key may be pinned once, and the
+	 * connection that pins it records the approval (`audit`) in its session history.
+	 */
+	#accepted: { instrumentId: string; agentKey: string; audit: AcceptedAgentKey } | null = null;
 	/**
 	 * The session created before a rotation warning stopped us: the broker holds the agent for
 	 * it until it expires, so the acknowledged attempt continues with it instead of a new one.
@@ -146,7 +150,15 @@ export class ConnectState {
 			to: { agentKeyId: instrument.agentKeyId, agentKey: instrument.agentKey },
 			rotatedAt: f.rotatedAt
 		});
-		this.#accepted = { instrumentId: instrument.id, agentKey: instrument.agentKey };
+		this.#accepted = {
+			instrumentId: instrument.id,
+			agentKey: instrument.agentKey,
+			audit: {
+				from: { agentKeyId: known.agentKeyId, fingerprint: f.change.knownFingerprint },
+				to: { agentKeyId: instrument.agentKeyId, fingerprint: f.change.shownFingerprint },
+				rotatedAt: f.rotatedAt
+			}
+		};
 		this.#failure = null;
 		this.#phase = 'idle';
 		return true;
@@ -219,6 +231,11 @@ export class ConnectState {
 		}
 
 		this.#phase = 'handshake';
+		const accepted = this.#accepted;
+		const keyAccepted =
+			accepted?.instrumentId === instrument.id && accepted.agentKey === instrument.agentKey
+				? accepted.audit
+				: undefined;
 		let result: OpenSessionResult;
 		try {
 			result = await this.#openSession({
@@ -230,7 +247,10 @@ export class ConnectState {
 				password: typedPassword,
 				device: { publicKey: device.publicKey, privateKey: device.privateKey },
 				pinnedAgentKey,
-				record: sessionRecord(instrument, technician.name)
+				record: {
+					...sessionRecord(instrument, technician.name),
+					...(keyAccepted ? { keyAccepted } : {})
+				}
 			});
 		} catch (error) {
 			// The session module promises values, not exceptions; one that throws is a bug.

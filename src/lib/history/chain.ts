@@ -17,6 +17,14 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type HistoryEvent =
 	| { type: 'connect-attempt'; data: { attempt: number } }
 	| { type: 'connect-failed'; data: { code: string; message: string } }
+	| {
+			type: 'agent-key-accepted';
+			data: {
+				from: { agentKeyId: string; fingerprint: string };
+				to: { agentKeyId: string; fingerprint: string };
+				rotatedAt: string;
+			};
+	  }
 	| { type: 'connected'; data: { agentVersion: string; phi: boolean; capabilities: Capability[] } }
 	| { type: 'consent-requested'; data: { capability: Capability; scope: 'once' | 'session' } }
 	| {

@@ -8,6 +8,7 @@ import { base64urlEncode } from '$lib/protocol/base64url';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
 import type { ConsentView, LinkState, LiveSession } from '$lib/session/live-session.svelte';
 import type {
+	AcceptedAgentKey,
 	OpenSessionResult,
 	RefusedConnection,
 	SessionFailure,
@@ -69,6 +70,8 @@ export interface RecordMeta {
 	site: string;
 	/** The instrument's name and model and the technician's name, as the broker gave them. */
 	names?: { instrumentName?: string; model?: string; technicianName?: string };
+	/** A rotated agent key the technician accepted for this connection: recorded first. */
+	keyAccepted?: AcceptedAgentKey;
 	ticket?: string;
 	/** Writes that fail (quota above all) are reported, never thrown into an effect. */
 	onError?: (failure: WriteFailure) => void;
@@ -96,7 +99,7 @@ export async function recordRefusedConnection(
 	refused: RefusedConnection,
 	now?: () => number
 ): Promise<WriteResult> {
-	const { serial, site, ...names } = refused.record;
+	const { serial, site, instrumentName, model, technicianName } = refused.record;
 	const started = await HistoryRecorder.start(
 		db,
 		{
@@ -105,7 +108,7 @@ export async function recordRefusedConnection(
 			technicianId: refused.technicianId,
 			serial,
 			site,
-			...withoutEmpty(names)
+			...withoutEmpty({ instrumentName, model, technicianName })
 		},
 		now
 	);
@@ -143,6 +146,8 @@ export async function recordLiveSession(
 	const track = (write: Promise<WriteResult>) => {
 		last = write.then(report);
 	};
+	// The approval this connection rests on comes right after its attempt.
+	if (meta.keyAccepted) track(recorder.agentKeyAccepted(meta.keyAccepted));
 
 	// Bookkeeping of what was written, read only inside untrack(): deliberately not reactive.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity

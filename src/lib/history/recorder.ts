@@ -5,6 +5,7 @@
  */
 import type { Capability } from '$lib/protocol/messages';
 import { base64urlEncode } from '$lib/protocol/base64url';
+import type { AcceptedAgentKey } from '$lib/session/types';
 import type { HistoryEvent } from './chain';
 import type { HistoryDb, SessionOutcome, SessionRow, TransferRow } from './db';
 import {
@@ -97,6 +98,18 @@ export class HistoryRecorder {
 	}
 	connectFailed(code: string, message: string) {
 		return this.#record({ type: 'connect-failed', data: { code, message } });
+	}
+	/** The technician accepted the agent's rotated key (confirmed with the site) to connect. */
+	agentKeyAccepted(accepted: AcceptedAgentKey) {
+		const { from, to, rotatedAt } = accepted;
+		return this.#record({
+			type: 'agent-key-accepted',
+			data: {
+				from: { agentKeyId: from.agentKeyId, fingerprint: from.fingerprint },
+				to: { agentKeyId: to.agentKeyId, fingerprint: to.fingerprint },
+				rotatedAt
+			}
+		});
 	}
 	connected(info: { agentVersion: string; phi: boolean; capabilities: Capability[] }) {
 		const { agentVersion, phi, capabilities } = info;

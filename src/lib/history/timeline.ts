@@ -66,6 +66,13 @@ export function eventText(event: EventRow): string {
 			if (d.code === 'agent-key-substituted')
 				return m.history_event_key_substituted({ details: str(d.message, '?') });
 			return m.history_event_connect_failed({ code: str(d.code, '?') });
+		case 'agent-key-accepted': {
+			const key = (k: JsonValue | undefined) => {
+				const o = obj(k ?? null);
+				return `${str(o.agentKeyId, '?')} (${str(o.fingerprint, '?')})`;
+			};
+			return m.history_event_agent_key_accepted({ from: key(d.from), to: key(d.to) });
+		}
 		case 'connected':
 			return m.history_event_connected({ version: str(d.agentVersion, '?') });
 		case 'consent-requested':

@@ -79,6 +79,7 @@ async function startRecording(session: LiveSession, req: OpenSessionRequest) {
 				model: req.record?.model,
 				technicianName: req.record?.technicianName
 			},
+			...(req.record?.keyAccepted ? { keyAccepted: req.record.keyAccepted } : {}),
 			onError: (failure) => {
 				console.warn('[benchside] history write failed', failure);
 				if (failure.code === 'quota') reportQuotaExceeded();

@@ -29,9 +29,25 @@ export interface OpenSessionRequest {
 		instrumentName?: string;
 		model?: string;
 		technicianName?: string;
+		/** The rotated agent key the technician confirmed with the site for this connection. */
+		keyAccepted?: AcceptedAgentKey;
 	};
 	/** Record the screen into history; by default on, except on PHI instruments. */
 	recordScreen?: boolean;
+}
+
+/** An agent key by its id and fingerprint (a digest of the public key), as people compare it. */
+export interface AgentKeyRef {
+	agentKeyId: string;
+	fingerprint: string;
+}
+
+/** An announced rotation of the agent's key that the technician confirmed (with the site). */
+export interface AcceptedAgentKey {
+	from: AgentKeyRef;
+	to: AgentKeyRef;
+	/** The broker's `agentKeyRotatedAt`. */
+	rotatedAt: string;
 }
 
 /**
