@@ -58,6 +58,14 @@ export interface BrokerModelOptions {
 const SESSIONS_PER_MINUTE = 20;
 const AUDIT_BATCHES_PER_MINUTE = 60;
 
+/** One session request as the broker keeps it: who asked for which instrument, and the answer. */
+export type SessionRequestRecord = {
+	at: string;
+	technicianId: string;
+	/** As asked (up to 64 characters), or null when the request named none. */
+	instrumentId: string | null;
+} & ({ sessionId: string } | { refused: string });
+
 export class BrokerModel {
 	readonly name: string;
 	readonly now: Clock;
@@ -69,6 +77,8 @@ export class BrokerModel {
 	readonly #instruments: InstrumentDirectory;
 	readonly #sessions: SessionDesk;
 	readonly #audit: AuditStore;
+	/** The broker's own record of every session request, created or refused (docs/protocol.md). */
+	readonly #requests: SessionRequestRecord[] = [];
 	readonly #sessionLimit: RateLimiter;
 	readonly #auditLimit: RateLimiter;
 
@@ -153,7 +163,16 @@ export class BrokerModel {
 
 	createSession(token: string | null, body: unknown): BrokerReply<SessionCreated> {
 		const auth = this.#authenticate(token, this.#sessionLimit);
-		return auth.ok ? this.#sessions.create(auth.body, body) : auth;
+		if (!auth.ok) return auth;
+		const reply = this.#sessions.create(auth.body, body);
+		const asked = (body as { instrumentId?: unknown } | null)?.instrumentId;
+		this.#requests.push({
+			at: new Date(this.now()).toISOString(),
+			technicianId: auth.body.id,
+			instrumentId: typeof asked === 'string' ? asked.slice(0, 64) : null,
+			...(reply.ok ? { sessionId: reply.body.sessionId } : { refused: reply.body.error.code })
+		});
+		return reply;
 	}
 
 	audit(
@@ -243,6 +262,11 @@ export class BrokerModel {
 
 	auditLog(): readonly StoredAuditEvent[] {
 		return this.#audit.log();
+	}
+
+	/** Every session request a signed-in technician made, created or refused, oldest first. */
+	sessionRequests(): readonly SessionRequestRecord[] {
+		return this.#requests;
 	}
 
 	/** The Bearer token's technician, counted against `limit` (per token) when one is given. */

@@ -216,6 +216,24 @@ describe('the reference broker, over HTTP as the console calls it', () => {
 		expect(await open('ins-2288', other.token)).toMatchObject({
 			error: { code: 'not-whitelisted' }
 		});
+		// The broker's own record of every request, created or refused, in order.
+		expect(
+			h.broker
+				.sessionRequests()
+				.map((r) => [r.technicianId, r.instrumentId, 'sessionId' in r ? 'created' : r.refused])
+		).toEqual([
+			[camille.id, 'ins-0815', 'created'],
+			[camille.id, 'ins-0815', 'agent-busy'],
+			[camille.id, 'ins-0815', 'created'],
+			[camille.id, 'ins-0815', 'created'],
+			[camille.id, 'ins-7702', 'instrument-offline'],
+			[camille.id, 'ins-6120', 'instrument-offline'],
+			[camille.id, 'ins-2041', 'instrument-offline'],
+			[camille.id, 'ins-does-not-exist', 'not-whitelisted'],
+			[camille.id, null, 'bad-request'],
+			[jonas.id, 'ins-2288', 'not-whitelisted']
+		]);
+		expect(h.broker.sessionRequests()[0]).toMatchObject({ sessionId: session.sessionId });
 
 		expect(h.broker.isDeviceAllowed('ins-0815', camille.id, device.identity.publicKey)).toBe(true);
 		expect(h.broker.isDeviceAllowed('ins-2288', jonas.id, other.device.identity.publicKey)).toBe(
