@@ -1,6 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
+import { sessionEvents } from '$lib/history/journal';
 import type { OpenSessionRequest, OpenSessionResult } from '$lib/session/types';
 import { base64urlEncode } from '$lib/protocol/base64url';
 import {
@@ -146,5 +147,24 @@ describe('connecting to an instrument', () => {
 		await expect
 			.element(failure())
 			.toHaveTextContent('The broker cannot be reached. Check the network and try again.');
+
+		// Both requests are in the history as failed sessions, the mistyped password (never
+		// sent) is not: every connection request is logged, under a local id where the broker
+		// made no session.
+		const sessions = (await rig.history.getAll('sessions')).sort(
+			(a, b) => a.startedAt - b.startedAt
+		);
+		expect(sessions.map((s) => [s.instrumentId, s.serial, s.outcome])).toEqual([
+			['ins-7702', 'IA8-20-07702', 'failed'],
+			['ins-3317', 'CX9-19-03317', 'failed']
+		]);
+		expect(sessions.every((s) => /^local-[0-9a-f-]{36}$/.test(s.id))).toBe(true);
+		const failed = await Promise.all(
+			sessions.map(async (s) => (await sessionEvents(rig!.history, s.id))[1]!.data)
+		);
+		expect(failed).toEqual([
+			{ code: 'instrument-offline', message: 'HTTP 409' },
+			{ code: 'unreachable', message: '' }
+		]);
 	});
 });

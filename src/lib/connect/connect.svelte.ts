@@ -201,6 +201,18 @@ export class ConnectState {
 			if (!created.failure) return this.#fail(null);
 			const code = created.failure.code;
 			if (code === 'instrument-offline' || code === 'not-whitelisted') void this.#fleet.refresh();
+			// A request the broker refused (or never answered) is a connection request too: kept
+			// in history under a local id, since the broker made no session of it.
+			await this.#recordRefusal({
+				sessionIdText: `local-${crypto.randomUUID()}`,
+				instrumentId: known?.id ?? ref,
+				technicianId: technician.id,
+				record: known
+					? sessionRecord(known, technician.name)
+					: { serial: '', site: '', technicianName: technician.name },
+				code,
+				message: created.failure.status ? `HTTP ${created.failure.status}` : ''
+			}).catch((e) => console.warn('[benchside] could not record the refusal', e));
 			return this.#fail({ kind: 'broker', failure: created.failure });
 		}
 		const { sessionId, relayUrl, instrument } = created.value;

@@ -51,17 +51,21 @@ export interface AcceptedAgentKey {
 }
 
 /**
- * A connection the console refused before a byte went to the agent, though the broker had
- * created its session: kept in session history as a failed session (and so sent to the broker's
- * audit trail), because a refusal for a substituted agent key is what an audit looks for.
+ * A connection request that ended before a byte went to the agent: refused by the console (a
+ * substituted agent key, though the broker had created the session) or by the broker (the
+ * instrument is offline, busy or not on the whitelist; the broker unreachable). Kept in session
+ * history as a failed session, and so sent to the broker's audit trail: every connection request
+ * is logged.
  */
 export interface RefusedConnection {
+	/** The broker's session id, or a local one (`local-<uuid>`) when the broker created none. */
 	sessionIdText: string;
 	instrumentId: string;
 	technicianId: string;
 	record: NonNullable<OpenSessionRequest['record']>;
-	code: 'agent-key-substituted';
-	/** The details: both keys' ids and fingerprints (public keys' digests, no secret). */
+	/** `agent-key-substituted`, or the broker's failure code. */
+	code: string;
+	/** The details (for a substituted key, both keys' ids and fingerprints: no secret). */
 	message: string;
 }
 

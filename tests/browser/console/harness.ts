@@ -14,6 +14,8 @@ import { indexedDbDeviceStore } from '$lib/auth/device-store';
 import { indexedDbKnownKeyStore } from '$lib/connect/known-keys';
 import { memorySettingsStore } from '$lib/auth/settings-store';
 import type { OpenSession, RecordRefusal } from '$lib/connect/connect.svelte';
+import { openHistoryDb, type HistoryDb } from '$lib/history/db';
+import { recordRefusedConnection } from '$lib/history/record-live-session.svelte';
 import type { OpenSessionResult } from '$lib/session/types';
 import { generateIdentity } from '$lib/protocol/identity';
 import type { MockWorld } from '$mocks/world';
@@ -77,6 +79,8 @@ let dbCount = 0;
 export interface Rig {
 	broker: BrokerModel;
 	state: ConsoleState;
+	/** Where the rig's console records connections refused before a session (not the default). */
+	history: HistoryDb;
 	/** Moves the broker's clock by a TOTP step and returns the code the app would show. */
 	nextTotp(email?: string): string;
 	approvePending(): void;
@@ -114,13 +118,18 @@ export async function startRig(
 	worker.resetHandlers(...brokerHandlers(broker));
 	const devices = indexedDbDeviceStore(`benchside-device-test-${Date.now()}-${dbCount++}`);
 	const knownKeysDb = `benchside-agent-keys-test-${Date.now()}-${dbCount++}`;
+	// Refused connections are recorded here, not in the browser's own history.
+	const historyName = `benchside-history-rig-${Date.now()}-${dbCount++}`;
+	const history = await openHistoryDb(historyName);
 	const state = createConsoleState({
 		devices,
 		knownKeys: indexedDbKnownKeyStore(knownKeysDb),
 		settings: memorySettingsStore(),
 		pollMs: 150,
 		...(options.openSession ? { openSession: options.openSession } : {}),
-		...(options.recordRefusal ? { recordRefusal: options.recordRefusal } : {})
+		recordRefusal:
+			options.recordRefusal ??
+			(async (refused) => void (await recordRefusedConnection(history, refused)))
 	});
 	const target = document.createElement('div');
 	document.body.append(target);
@@ -129,6 +138,7 @@ export async function startRig(
 	return {
 		broker,
 		state,
+		history,
 		nextTotp(email = CAMILLE.email) {
 			now += 30_000;
 			if (options.world) worldClock.advance(30_000);
@@ -148,6 +158,8 @@ export async function startRig(
 			target.remove();
 			await devices.forget();
 			indexedDB.deleteDatabase(knownKeysDb);
+			history.close();
+			indexedDB.deleteDatabase(historyName);
 		}
 	};
 }
