@@ -2,6 +2,7 @@ import { http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { sessionEvents } from '$lib/history/journal';
+import { eventText } from '$lib/history/timeline';
 import type { OpenSessionRequest, OpenSessionResult } from '$lib/session/types';
 import { base64urlEncode } from '$lib/protocol/base64url';
 import {
@@ -159,12 +160,17 @@ describe('connecting to an instrument', () => {
 			['ins-3317', 'CX9-19-03317', 'failed']
 		]);
 		expect(sessions.every((s) => /^local-[0-9a-f-]{36}$/.test(s.id))).toBe(true);
-		const failed = await Promise.all(
-			sessions.map(async (s) => (await sessionEvents(rig!.history, s.id))[1]!.data)
+		const refused = await Promise.all(
+			sessions.map(async (s) => (await sessionEvents(rig!.history, s.id))[1]!)
 		);
-		expect(failed).toEqual([
-			{ code: 'instrument-offline', message: 'HTTP 409' },
-			{ code: 'unreachable', message: '' }
+		expect(refused.map((e) => [e.type, e.data])).toEqual([
+			['request-refused', { code: 'instrument-offline', status: 409 }],
+			['request-refused', { code: 'unreachable', status: null }]
+		]);
+		expect(refused.map(eventText)).toEqual([
+			'The broker did not open the session: The instrument is offline. (instrument-offline)',
+			'The broker did not open the session: The broker cannot be reached. Check the network ' +
+				'and try again. (unreachable)'
 		]);
 	});
 });

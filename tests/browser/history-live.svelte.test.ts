@@ -173,6 +173,14 @@ describe('recording a live session', () => {
 			['end', { outcome: 'failed', code: 'unreachable' }]
 		]);
 		expect((await db.get('sessions', 'live-1'))?.outcome).toBe('failed');
+		// The timeline says it in words, with the code; an unknown code is named as unknown.
+		expect(eventText(events[1]!)).toBe(
+			'Connection failed: The relay cannot be reached. Check the network and try again. ' +
+				'(unreachable)'
+		);
+		expect(eventText({ ...events[1]!, data: { code: 'from-the-future', message: '' } })).toBe(
+			'Connection failed: a reason this version does not know (from-the-future)'
+		);
 	});
 
 	it('records the rotated agent key the connection accepted right after its attempt', async () => {

@@ -210,8 +210,7 @@ export class ConnectState {
 				record: known
 					? sessionRecord(known, technician.name)
 					: { serial: '', site: '', technicianName: technician.name },
-				code,
-				message: created.failure.status ? `HTTP ${created.failure.status}` : ''
+				refusal: { by: 'broker', code, status: created.failure.status ?? null }
 			}).catch((e) => console.warn('[benchside] could not record the refusal', e));
 			return this.#fail({ kind: 'broker', failure: created.failure });
 		}
@@ -235,8 +234,11 @@ export class ConnectState {
 					instrumentId: instrument.id,
 					technicianId: technician.id,
 					record: sessionRecord(instrument, technician.name),
-					code: 'agent-key-substituted',
-					message: keyChangeText(stop.change)
+					refusal: {
+						by: 'console',
+						code: 'agent-key-substituted',
+						message: keyChangeText(stop.change)
+					}
 				}).catch((e) => console.warn('[benchside] could not record the refusal', e));
 			}
 			return this.#fail(stop);

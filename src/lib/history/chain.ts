@@ -17,6 +17,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type HistoryEvent =
 	| { type: 'connect-attempt'; data: { attempt: number } }
 	| { type: 'connect-failed'; data: { code: string; message: string } }
+	/** The broker refused to create the session (or did not answer): its failure code. */
+	| { type: 'request-refused'; data: { code: string; status: number | null } }
 	| {
 			type: 'agent-key-accepted';
 			data: {

@@ -113,8 +113,12 @@ export async function recordRefusedConnection(
 		now
 	);
 	if (!started.ok) return started;
-	const failed = await started.recorder.connectFailed(refused.code, refused.message);
-	const ended = await started.recorder.end('failed', refused.code);
+	const { refusal } = refused;
+	const failed =
+		refusal.by === 'broker'
+			? await started.recorder.requestRefused(refusal.code, refusal.status)
+			: await started.recorder.connectFailed(refusal.code, refusal.message);
+	const ended = await started.recorder.end('failed', refusal.code);
 	return failed.ok ? ended : failed;
 }
 

@@ -99,6 +99,9 @@ export class HistoryRecorder {
 	connectFailed(code: string, message: string) {
 		return this.#record({ type: 'connect-failed', data: { code, message } });
 	}
+	requestRefused(code: string, status: number | null) {
+		return this.#record({ type: 'request-refused', data: { code, status } });
+	}
 	/** The technician accepted the agent's rotated key (confirmed with the site) to connect. */
 	agentKeyAccepted(accepted: AcceptedAgentKey) {
 		const { from, to, rotatedAt } = accepted;

@@ -5,6 +5,7 @@
  * edited database, and a strange event is shown as such, never thrown on.
  */
 import { formatBytes, formatDuration, formatNumber, locale, m } from '$lib/i18n';
+import { recordedBrokerFailureText, recordedSessionFailureText } from '$lib/i18n/errors';
 import { CAPABILITIES, type Capability } from '$lib/protocol/messages';
 import type { EventRow, JsonValue, TransferRow } from './db';
 import { capabilityLabel, directionLabel, fileStateLabel, outcomeLabel } from './labels';
@@ -55,6 +56,15 @@ export function summaryOf(event: EventRow): SessionSummary | null {
 	};
 }
 
+/** "…: <the failure in words> (<code>)", or with the code alone when it is not a known one. */
+function failedText(
+	line: (p: { why: string; code: string }) => string,
+	code: string,
+	words: () => string | null
+): string {
+	return line({ why: words() ?? m.history_event_failure_unknown(), code });
+}
+
 /** One line of the timeline. */
 export function eventText(event: EventRow): string {
 	const d = obj(event.data);
@@ -65,7 +75,13 @@ export function eventText(event: EventRow): string {
 			// Refused by the console itself, before a byte went to the agent: say why in full.
 			if (d.code === 'agent-key-substituted')
 				return m.history_event_key_substituted({ details: str(d.message, '?') });
-			return m.history_event_connect_failed({ code: str(d.code, '?') });
+			return failedText(m.history_event_connect_failed_why, str(d.code, '?'), () =>
+				recordedSessionFailureText(str(d.code))
+			);
+		case 'request-refused':
+			return failedText(m.history_event_request_refused, str(d.code, '?'), () =>
+				recordedBrokerFailureText(str(d.code), typeof d.status === 'number' ? d.status : undefined)
+			);
 		case 'agent-key-accepted': {
 			const key = (k: JsonValue | undefined) => {
 				const o = obj(k ?? null);

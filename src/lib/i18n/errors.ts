@@ -4,7 +4,8 @@
  * tests/node/i18n-messages.test.ts checks each has English and French text.
  */
 import type { BrokerFailure, BrokerFailureCode } from '$lib/broker/client';
-import type { ProtocolErrorCode } from '$lib/protocol/errors';
+import { BROKER_ERROR_STATUS } from '$lib/protocol/broker-api';
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '$lib/protocol/errors';
 import type { SessionFailureCode } from '$lib/session/types';
 import { formatDuration } from './format';
 import { m } from './paraglide/messages.js';
@@ -144,6 +145,21 @@ export function sessionFailureText(code: SessionFailureCode): string {
 			return String(never);
 		}
 	}
+}
+
+/** A session failure code read back from history, in plain words; null for an unknown one. */
+export function recordedSessionFailureText(code: string): string | null {
+	const known: readonly string[] = [...PROTOCOL_ERROR_CODES, ...SESSION_ONLY_FAILURE_CODES];
+	return known.includes(code) ? sessionFailureText(code as SessionFailureCode) : null;
+}
+
+/** A broker failure read back from history, in plain words; null for an unknown code. */
+export function recordedBrokerFailureText(code: string, status?: number): string | null {
+	const known: readonly string[] = [...Object.keys(BROKER_ERROR_STATUS), ...CLIENT_FAILURE_CODES];
+	if (!known.includes(code)) return null;
+	const failure: BrokerFailure = { code: code as BrokerFailureCode };
+	if (status !== undefined) failure.status = status;
+	return brokerFailureText(failure);
 }
 
 /** The console's own failure codes, beside the broker's (for the completeness test). */

@@ -63,10 +63,15 @@ export interface RefusedConnection {
 	instrumentId: string;
 	technicianId: string;
 	record: NonNullable<OpenSessionRequest['record']>;
-	/** `agent-key-substituted`, or the broker's failure code. */
-	code: string;
-	/** The details (for a substituted key, both keys' ids and fingerprints: no secret). */
-	message: string;
+	refusal:
+		| {
+				by: 'console';
+				code: 'agent-key-substituted';
+				/** Both keys' ids and fingerprints (public keys' digests, no secret). */
+				message: string;
+		  }
+		/** The broker's failure code (or the console's: unreachable, timeout, bad-reply). */
+		| { by: 'broker'; code: string; status: number | null };
 }
 
 /** Why a connection attempt or a session ended: every code has a translated message. */
