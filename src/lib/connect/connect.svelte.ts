@@ -203,7 +203,7 @@ export class ConnectState {
 			if (code === 'instrument-offline' || code === 'not-whitelisted') void this.#fleet.refresh();
 			// A request the broker refused (or never answered) is a connection request too: kept
 			// in history under a local id, since the broker made no session of it.
-			await this.#recordRefusal({
+			await this.#refused({
 				sessionIdText: `local-${crypto.randomUUID()}`,
 				instrumentId: known?.id ?? ref,
 				technicianId: technician.id,
@@ -211,7 +211,7 @@ export class ConnectState {
 					? sessionRecord(known, technician.name)
 					: { serial: '', site: '', technicianName: technician.name },
 				refusal: { by: 'broker', code, status: created.failure.status ?? null }
-			}).catch((e) => console.warn('[benchside] could not record the refusal', e));
+			});
 			return this.#fail({ kind: 'broker', failure: created.failure });
 		}
 		const { sessionId, relayUrl, instrument } = created.value;
@@ -229,7 +229,7 @@ export class ConnectState {
 			// A substituted key is what an audit looks for: the refusal goes into session
 			// history (and from there to the broker's audit trail) before it is shown.
 			if (stop.kind === 'key-substituted') {
-				await this.#recordRefusal({
+				await this.#refused({
 					sessionIdText: sessionId,
 					instrumentId: instrument.id,
 					technicianId: technician.id,
@@ -239,7 +239,7 @@ export class ConnectState {
 						code: 'agent-key-substituted',
 						message: keyChangeText(stop.change)
 					}
-				}).catch((e) => console.warn('[benchside] could not record the refusal', e));
+				});
 			}
 			return this.#fail(stop);
 		}
@@ -311,6 +311,13 @@ export class ConnectState {
 		return check.kind === 'rotated'
 			? { kind: 'key-rotated', change, rotatedAt: check.rotatedAt }
 			: { kind: 'key-substituted', change };
+	}
+
+	/** Records a refused connection; a failure to record it never stops what the page shows. */
+	async #refused(refused: RefusedConnection): Promise<void> {
+		await this.#recordRefusal(refused).catch((e) =>
+			console.warn('[benchside] could not record the refusal', e)
+		);
 	}
 
 	#fail(failure: ConnectFailure | null): null {

@@ -5,6 +5,7 @@
  */
 import type { ConsentState } from '$workers/stream/events';
 import type { Capability } from '$lib/protocol/messages';
+import type { AcceptedAgentKey } from '$lib/session/types';
 import { concat, fromHex, toHex, utf8 } from '$lib/protocol/bytes';
 import { sha256 } from '$lib/protocol/kdf';
 import { sha256 as sha256Sync } from '@noble/hashes/sha2.js';
@@ -19,14 +20,7 @@ export type HistoryEvent =
 	| { type: 'connect-failed'; data: { code: string; message: string } }
 	/** The broker refused to create the session (or did not answer): its failure code. */
 	| { type: 'request-refused'; data: { code: string; status: number | null } }
-	| {
-			type: 'agent-key-accepted';
-			data: {
-				from: { agentKeyId: string; fingerprint: string };
-				to: { agentKeyId: string; fingerprint: string };
-				rotatedAt: string;
-			};
-	  }
+	| { type: 'agent-key-accepted'; data: AcceptedAgentKey }
 	| { type: 'connected'; data: { agentVersion: string; phi: boolean; capabilities: Capability[] } }
 	| { type: 'consent-requested'; data: { capability: Capability; scope: 'once' | 'session' } }
 	| {

@@ -60,9 +60,9 @@ export function summaryOf(event: EventRow): SessionSummary | null {
 function failedText(
 	line: (p: { why: string; code: string }) => string,
 	code: string,
-	words: () => string | null
+	words: string | null
 ): string {
-	return line({ why: words() ?? m.history_event_failure_unknown(), code });
+	return line({ why: words ?? m.history_event_failure_unknown(), code });
 }
 
 /** One line of the timeline. */
@@ -75,11 +75,15 @@ export function eventText(event: EventRow): string {
 			// Refused by the console itself, before a byte went to the agent: say why in full.
 			if (d.code === 'agent-key-substituted')
 				return m.history_event_key_substituted({ details: str(d.message, '?') });
-			return failedText(m.history_event_connect_failed_why, str(d.code, '?'), () =>
+			return failedText(
+				m.history_event_connect_failed_why,
+				str(d.code, '?'),
 				recordedSessionFailureText(str(d.code))
 			);
 		case 'request-refused':
-			return failedText(m.history_event_request_refused, str(d.code, '?'), () =>
+			return failedText(
+				m.history_event_request_refused,
+				str(d.code, '?'),
 				recordedBrokerFailureText(str(d.code), typeof d.status === 'number' ? d.status : undefined)
 			);
 		case 'agent-key-accepted': {

@@ -4,7 +4,7 @@
  * tests/node/i18n-messages.test.ts checks each has English and French text.
  */
 import type { BrokerFailure, BrokerFailureCode } from '$lib/broker/client';
-import { BROKER_ERROR_STATUS } from '$lib/protocol/broker-api';
+import { BROKER_ERROR_CODES } from '$lib/protocol/broker-api';
 import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '$lib/protocol/errors';
 import type { SessionFailureCode } from '$lib/session/types';
 import { formatDuration } from './format';
@@ -147,21 +147,6 @@ export function sessionFailureText(code: SessionFailureCode): string {
 	}
 }
 
-/** A session failure code read back from history, in plain words; null for an unknown one. */
-export function recordedSessionFailureText(code: string): string | null {
-	const known: readonly string[] = [...PROTOCOL_ERROR_CODES, ...SESSION_ONLY_FAILURE_CODES];
-	return known.includes(code) ? sessionFailureText(code as SessionFailureCode) : null;
-}
-
-/** A broker failure read back from history, in plain words; null for an unknown code. */
-export function recordedBrokerFailureText(code: string, status?: number): string | null {
-	const known: readonly string[] = [...Object.keys(BROKER_ERROR_STATUS), ...CLIENT_FAILURE_CODES];
-	if (!known.includes(code)) return null;
-	const failure: BrokerFailure = { code: code as BrokerFailureCode };
-	if (status !== undefined) failure.status = status;
-	return brokerFailureText(failure);
-}
-
 /** The console's own failure codes, beside the broker's (for the completeness test). */
 export const CLIENT_FAILURE_CODES = ['bad-reply', 'unreachable', 'timeout'] as const;
 /** SessionFailureCode beyond ProtocolErrorCode, kept here so the test can walk them all. */
@@ -185,3 +170,23 @@ type Unlisted = Exclude<
 /** Fails to compile when SessionFailureCode gains a code the list above does not name. */
 const _everyCodeListed: [Unlisted] extends [never] ? true : never = true;
 void _everyCodeListed;
+
+/** Codes history may hold, read back as the failures they name (sets: one lookup per line). */
+const SESSION_CODES: ReadonlySet<string> = new Set([
+	...PROTOCOL_ERROR_CODES,
+	...SESSION_ONLY_FAILURE_CODES
+]);
+const BROKER_CODES: ReadonlySet<string> = new Set([...BROKER_ERROR_CODES, ...CLIENT_FAILURE_CODES]);
+
+/** A session failure code read back from history, in plain words; null for an unknown one. */
+export function recordedSessionFailureText(code: string): string | null {
+	return SESSION_CODES.has(code) ? sessionFailureText(code as SessionFailureCode) : null;
+}
+
+/** A broker failure read back from history, in plain words; null for an unknown code. */
+export function recordedBrokerFailureText(code: string, status?: number): string | null {
+	if (!BROKER_CODES.has(code)) return null;
+	const failure: BrokerFailure = { code: code as BrokerFailureCode };
+	if (status !== undefined) failure.status = status;
+	return brokerFailureText(failure);
+}

@@ -83,7 +83,7 @@ export const BROKER_ERROR_STATUS = {
 	unavailable: 503
 } as const;
 export type BrokerErrorCode = keyof typeof BROKER_ERROR_STATUS;
-const ERROR_CODES = Object.keys(BROKER_ERROR_STATUS) as BrokerErrorCode[];
+export const BROKER_ERROR_CODES = Object.keys(BROKER_ERROR_STATUS) as BrokerErrorCode[];
 
 // ---------------------------------------------------------------- the relay (Part 1, "Relay")
 
@@ -558,7 +558,7 @@ const auditResultP: P<AuditResult> = obj({
 });
 const errorFields = obj({
 	error: obj({
-		code: oneOf(ERROR_CODES),
+		code: oneOf(BROKER_ERROR_CODES),
 		message: text,
 		retryAfter: optional(int(0, 86_400))
 	})

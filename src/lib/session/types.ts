@@ -37,18 +37,21 @@ export interface OpenSessionRequest {
 }
 
 /** An agent key by its id and fingerprint (a digest of the public key), as people compare it. */
-export interface AgentKeyRef {
+export type AgentKeyRef = {
 	agentKeyId: string;
 	fingerprint: string;
-}
+};
 
-/** An announced rotation of the agent's key that the technician confirmed (with the site). */
-export interface AcceptedAgentKey {
+/**
+ * An announced rotation of the agent's key that the technician confirmed (with the site). Type
+ * aliases, not interfaces: history keeps it as event data, which must be plain JSON.
+ */
+export type AcceptedAgentKey = {
 	from: AgentKeyRef;
 	to: AgentKeyRef;
 	/** The broker's `agentKeyRotatedAt`. */
 	rotatedAt: string;
-}
+};
 
 /**
  * A connection request that ended before a byte went to the agent: refused by the console (a
