@@ -1,5 +1,6 @@
 import { dev } from '$app/environment';
 import { openHistoryDb } from '$lib/history/db';
+import type { WriteFailure } from '$lib/history/journal';
 import { reportQuotaExceeded } from '$lib/history/quota';
 import {
 	recordLiveSession,
@@ -57,10 +58,7 @@ export async function endSession(): Promise<void> {
 export async function recordRefusal(refused: RefusedConnection): Promise<void> {
 	try {
 		const written = await recordRefusedConnection(await openHistoryDb(), refused);
-		if (!written.ok) {
-			console.warn('[benchside] history write failed', written);
-			if (written.code === 'quota') reportQuotaExceeded();
-		}
+		if (!written.ok) historyWriteFailed(written);
 	} catch (error) {
 		console.warn('[benchside] session history unavailable', error);
 	}
@@ -80,14 +78,17 @@ async function startRecording(session: LiveSession, req: OpenSessionRequest) {
 				technicianName: req.record?.technicianName
 			},
 			...(req.record?.keyAccepted ? { keyAccepted: req.record.keyAccepted } : {}),
-			onError: (failure) => {
-				console.warn('[benchside] history write failed', failure);
-				if (failure.code === 'quota') reportQuotaExceeded();
-			}
+			onError: historyWriteFailed
 		});
 		return started.ok ? started.recording : null;
 	} catch (error) {
 		console.warn('[benchside] session history unavailable', error);
 		return null;
 	}
+}
+
+/** A history write that failed: logged, and a full quota told to the page. */
+function historyWriteFailed(failure: WriteFailure): void {
+	console.warn('[benchside] history write failed', failure);
+	if (failure.code === 'quota') reportQuotaExceeded();
 }
