@@ -245,11 +245,7 @@ export class ConnectState {
 		}
 
 		this.#phase = 'handshake';
-		const accepted = this.#accepted;
-		const keyAccepted =
-			accepted?.instrumentId === instrument.id && accepted.agentKey === instrument.agentKey
-				? accepted.audit
-				: undefined;
+		const keyAccepted = this.#acceptedRotation(instrument);
 		let result: OpenSessionResult;
 		try {
 			result = await this.#openSession({
@@ -289,18 +285,19 @@ export class ConnectState {
 		return sessionId;
 	}
 
+	/** The rotation the technician acknowledged, if it is to this instrument's record's key. */
+	#acceptedRotation(instrument: Instrument): AcceptedAgentKey | undefined {
+		const accepted = this.#accepted;
+		return accepted?.instrumentId === instrument.id && accepted.agentKey === instrument.agentKey
+			? accepted.audit
+			: undefined;
+	}
+
 	async #checkKey(instrument: Instrument, key: Uint8Array): Promise<ConnectFailure | null> {
 		const known = await this.knownKeys.get(instrument.id).catch(() => null);
 		const check = checkAgentKey(known, instrument);
-		const accepted = this.#accepted;
 		if (check.kind === 'first-use' || check.kind === 'same') return null;
-		if (
-			check.kind === 'rotated' &&
-			accepted?.instrumentId === instrument.id &&
-			accepted.agentKey === instrument.agentKey
-		) {
-			return null;
-		}
+		if (check.kind === 'rotated' && this.#acceptedRotation(instrument)) return null;
 		const knownBytes = base64urlDecode(check.known.agentKey);
 		const change: KeyChange = {
 			instrument,
